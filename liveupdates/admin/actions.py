@@ -1,0 +1,85 @@
+"""The admin's one door to liveupdates.workflow: buttons post here, never change state themselves."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .. import workflow
+from ..forms import NoteForm, ScheduleForm
+from ..models import Entry, LivePost
+
+
+def _note(request):
+    form = NoteForm(request.POST)
+    return form.cleaned_data["note"] if form.is_valid() else ""
+
+
+def _at(request):
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        raise workflow.WorkflowError(_("The publication time is not a valid date and time. Use the date picker."))
+    return form.cleaned_data["at"]
+
+
+ENTRY_ACTIONS = {
+    "submit": (lambda e, u, r: workflow.submit_for_review(entry=e, user=u), _("“%s” was submitted for review.")),
+    "publish": (lambda e, u, r: workflow.publish(entry=e, user=u, at=_at(r)), _("“%s” was published.")),
+    "return": (lambda e, u, r: workflow.return_to_author(entry=e, user=u, note=_note(r)), _("“%s” was returned to its author.")),
+    "withdraw": (lambda e, u, r: workflow.withdraw(entry=e, user=u, reason=_note(r)), _("“%s” was withdrawn.")),
+    "pin": (lambda e, u, r: workflow.pin(entry=e, user=u), _("“%s” is now pinned.")),
+    "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
+    "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),
+    "unkey": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=False), _("“%s” is no longer a key event.")),
+}
+
+POST_ACTIONS = {
+    "publish": (lambda p, u: workflow.publish_post(post=p, user=u), _("“%s” is now public.")),
+    "unpublish": (lambda p, u: workflow.unpublish_post(post=p, user=u), _("“%s” was taken off the public site.")),
+}
+
+
+def _back(request, default):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+@require_POST
+def entry_action(request, pk, action):
+    if action not in ENTRY_ACTIONS:
+        raise PermissionDenied
+    entry = get_object_or_404(Entry.objects.select_related("post"), pk=pk)
+    if not workflow.can_view(request.user, entry):
+        raise PermissionDenied
+    perform, success = ENTRY_ACTIONS[action]
+    try:
+        entry = perform(entry, request.user, request)
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        text = success % entry
+        if action == "publish" and entry.is_scheduled:
+            text = _("“%(entry)s” is scheduled for %(at)s.") % {"entry": entry, "at": entry.published_at.strftime("%d %b %Y %H:%M %Z")}
+        messages.success(request, text)
+    return _back(request, reverse("admin:liveupdates_entry_change", args=[entry.pk]))
+
+
+@require_POST
+def post_action(request, pk, action):
+    if action not in POST_ACTIONS:
+        raise PermissionDenied
+    post = get_object_or_404(LivePost, pk=pk)
+    perform, success = POST_ACTIONS[action]
+    try:
+        perform(post, request.user)
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success % post)
+    return _back(request, reverse("admin:liveupdates_livepost_change", args=[post.pk]))

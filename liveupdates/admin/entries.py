@@ -1,0 +1,164 @@
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import workflow
+from ..forms import NoteForm, ScheduleForm
+from ..models import Citation, Entry, EntryStatus, WorkflowEvent
+from .actions import entry_action
+
+
+class CitationInline(admin.TabularInline):
+    model = Citation
+    extra = 1
+    autocomplete_fields = ["source"]
+    verbose_name = _("cited source")
+    verbose_name_plural = _("cited sources")
+
+
+class WorkflowEventInline(admin.TabularInline):
+    model = WorkflowEvent
+    fk_name = "entry"
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "post", "status_badge", "published_at", "is_key_event", "is_pinned", "created_by", "updated_at"]
+    list_filter = ["status", "is_key_event", "post__column", "post", "authors", "places", "sources", "tags"]
+    list_select_related = ["post", "created_by"]
+    search_fields = ["headline", "body", "post__headline"]
+    autocomplete_fields = ["post", "authors", "places"]
+    readonly_fields = ["status", "published_at", "is_key_event", "is_pinned", "review_note", "created_by", "updated_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["post", "headline", "body", "authors", "places", "tags"]}),
+        (_("Editorial state"), {"fields": ["status", "published_at", "is_key_event", "is_pinned", "review_note"]}),
+        (_("Record"), {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
+    ]
+    inlines = [CitationInline, WorkflowEventInline]
+    date_hierarchy = "published_at"
+    list_per_page = 50
+    show_full_result_count = False  # COUNT(*) over 100k rows on every page load is wasted work
+    actions = ["submit_selected", "publish_selected"]
+    change_form_template = "admin/liveupdates/entry/change_form.html"
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, entry):
+        label = _("scheduled") if entry.is_scheduled else entry.get_status_display()
+        return format_html('<span class="nl-status nl-status--{}">{}</span>', entry.status, label)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("review/", wrap(self.review_queue), name="liveupdates_entry_review"),
+            path("<int:pk>/workflow/<str:action>/", wrap(entry_action), name="liveupdates_entry_workflow"),
+        ] + super().get_urls()
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        author = getattr(request.user, "author", None)
+        if author is not None:
+            initial.setdefault("authors", [author.pk])
+        return initial
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return workflow.can_edit(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Published words are withdrawn, not deleted: the record must survive.
+        if obj is not None and (obj.status != EntryStatus.DRAFT or not workflow.can_edit(request.user, obj)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        # Bulk delete would bypass the per-entry rule above.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_publish_permission(self, request):
+        return workflow.can_publish(request.user)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        workflow.record_edit(entry=obj, user=request.user, created=not change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        entry = self.get_object(request, object_id)
+        if entry is not None:
+            extra_context.update(
+                allowed=workflow.allowed_actions(request.user, entry),
+                note_form=NoteForm(),
+                schedule_form=ScheduleForm(),
+                entry=entry,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _run(self, request, queryset, perform, done_message):
+        done, refused = 0, []
+        for entry in queryset.select_related("post"):
+            try:
+                perform(entry)
+                done += 1
+            except workflow.WorkflowError as error:
+                refused.append(f"“{entry}”: {error}")
+        if done:
+            self.message_user(request, done_message(done))
+        for line in refused:
+            self.message_user(request, line, level="error")
+
+    @admin.action(description=_("Submit selected drafts for review"))
+    def submit_selected(self, request, queryset):
+        self._run(
+            request, queryset, lambda e: workflow.submit_for_review(entry=e, user=request.user),
+            lambda n: ngettext("%d entry was submitted for review.", "%d entries were submitted for review.", n) % n,
+        )
+
+    @admin.action(description=_("Publish selected entries now"), permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._run(
+            request, queryset, lambda e: workflow.publish(entry=e, user=request.user),
+            lambda n: ngettext("%d entry was published.", "%d entries were published.", n) % n,
+        )
+
+    def review_queue(self, request):
+        if not (request.user.has_perm("liveupdates.review_entry") or request.user.has_perm("liveupdates.publish_entry")):
+            raise PermissionDenied
+        entries = (
+            Entry.objects.in_review()
+            .for_display()
+            .select_related("created_by")
+            .order_by(F("updated_at").asc(), "pk")[:200]
+        )
+        per_post = Entry.objects.in_review().values("post__headline").annotate(n=Count("pk")).order_by("-n")
+        rows = [(entry, workflow.allowed_actions(request.user, entry)) for entry in entries]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review queue"),
+            "rows": rows,
+            "per_post": per_post,
+            "note_form": NoteForm(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/liveupdates/review_queue.html", context)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LiveUpdatesConfig(AppConfig):
+    name = "liveupdates"
+    verbose_name = _("Live coverage")
+    default_auto_field = "django.db.models.BigAutoField"

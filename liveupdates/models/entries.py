@@ -1,0 +1,183 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+from .. import richtext
+from .columns import PostStatus
+
+
+class EntryStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class EntryQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """Entries readers may see: the one definition, used by every public surface.
+
+        An entry is public once it is published, its published_at has come (an
+        entry published for a later time is scheduled and stays hidden until
+        then), and its live post is itself public. Entry.is_public mirrors this.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            status=EntryStatus.PUBLISHED,
+            published_at__lte=now,
+            post__status=PostStatus.PUBLISHED,
+            post__published_at__lte=now,
+        )
+
+    def scheduled(self, now=None):
+        """Published for a time that has not come yet."""
+        now = now or timezone.now()
+        return self.filter(status=EntryStatus.PUBLISHED, published_at__gt=now)
+
+    def in_review(self):
+        return self.filter(status=EntryStatus.IN_REVIEW)
+
+    def for_post(self, post):
+        return self.filter(post=post)
+
+    def newest_first(self):
+        # pk breaks ties: two entries published in the same second keep one order.
+        return self.order_by("-published_at", "-pk")
+
+    def for_display(self):
+        """Everything an entry fragment shows, in a fixed number of queries."""
+        return self.select_related("post", "post__column").prefetch_related(
+            "authors",
+            "places",
+            Prefetch("citations", queryset=Citation.objects.select_related("source")),
+            "tags",
+        )
+
+
+class Entry(models.Model):
+    """One timestamped update in a live post."""
+
+    post = models.ForeignKey(
+        "liveupdates.LivePost", verbose_name=_("live post"), on_delete=models.PROTECT, related_name="entries"
+    )
+    headline = models.CharField(
+        _("headline"), max_length=200, blank=True,
+        help_text=_("Optional. A few words readers scan for; leave empty for a short update."),
+    )
+    body = richtext.RichTextField(_("text"))
+    authors = models.ManyToManyField(
+        "liveupdates.Author", verbose_name=_("authors"), blank=True, related_name="entries",
+        help_text=_("Leave empty for an unsigned or agency item."),
+    )
+    places = models.ManyToManyField(
+        "liveupdates.Place", verbose_name=_("places"), blank=True, related_name="entries"
+    )
+    sources = models.ManyToManyField(
+        "liveupdates.Source", verbose_name=_("sources"), through="Citation", blank=True, related_name="entries"
+    )
+    tags = TaggableManager(verbose_name=_("tags"), blank=True)
+
+    # Editorial state: changed only through liveupdates.workflow, never in a form.
+    status = models.CharField(
+        _("status"), max_length=20, choices=EntryStatus, default=EntryStatus.DRAFT, editable=False
+    )
+    published_at = models.DateTimeField(
+        _("published at"), null=True, blank=True, editable=False,
+        help_text=_("The time readers see. A time in the future schedules the entry."),
+    )
+    is_key_event = models.BooleanField(_("key event"), default=False, editable=False)
+    is_pinned = models.BooleanField(_("pinned"), default=False, editable=False)
+    review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
+        null=True, blank=True, editable=False, related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("last changed by"), on_delete=models.SET_NULL,
+        null=True, blank=True, editable=False, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+        permissions = [
+            ("publish_entry", _("Can publish, schedule, withdraw, pin and mark key events")),
+            ("review_entry", _("Can edit others' entries and return them to their author")),
+        ]
+        indexes = [
+            models.Index(fields=["post", "status", "-published_at", "-id"], name="entry_post_stream_idx"),
+            models.Index(fields=["status", "-published_at", "-id"], name="entry_public_idx"),
+            models.Index(fields=["status", "created_at"], name="entry_queue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[EntryStatus.DRAFT, EntryStatus.IN_REVIEW]) | Q(published_at__isnull=False),
+                name="published_entry_has_published_at",
+            ),
+            models.UniqueConstraint(
+                fields=["post"], condition=Q(is_pinned=True), name="one_pinned_entry_per_post",
+                violation_error_message=_("A live post has one pinned entry at most."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.headline or richtext.excerpt(self.body, words=10) or f"#{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("liveupdates:entry", kwargs={"post_slug": self.post.slug, "pk": self.pk})
+
+    @property
+    def is_public(self):
+        now = timezone.now()
+        return (
+            self.status == EntryStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= now
+            and self.post.is_public
+        )
+
+    @property
+    def is_scheduled(self):
+        return self.status == EntryStatus.PUBLISHED and self.published_at is not None and self.published_at > timezone.now()
+
+    @property
+    def was_edited(self):
+        """Changed after readers first saw it (a correction or an update)."""
+        return bool(self.published_at and self.updated_at and self.updated_at > self.published_at + timedelta(minutes=1))
+
+    @property
+    def excerpt(self):
+        return richtext.excerpt(self.body)
+
+
+class Citation(models.Model):
+    """An entry cites a source, optionally with the exact page it cites."""
+
+    entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(
+        "liveupdates.Source", verbose_name=_("source"), on_delete=models.PROTECT, related_name="citations"
+    )
+    url = models.URLField(_("cited URL"), blank=True, help_text=_("The specific report, video or post cited, if any."))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "source", "url"], name="citation_unique_per_entry"),
+        ]
+
+    def __str__(self):
+        return str(self.source)

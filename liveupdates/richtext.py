@@ -1,0 +1,130 @@
+"""The one seam for rich text: the model field, its editor widget and the sanitiser.
+
+Swapping CKEditor 4 for another editor means changing this module only. Whatever
+the editor sends, what is stored is what `sanitize` lets through.
+"""
+
+import re
+from html import unescape
+from urllib.parse import urlsplit
+
+import nh3
+from ckeditor.fields import RichTextField as CKEditorRichTextField
+from ckeditor.fields import RichTextFormField
+from ckeditor.widgets import CKEditorWidget
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "u", "s", "blockquote", "ul", "ol", "li",
+    "h3", "h4", "a", "img", "figure", "figcaption", "iframe",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "iframe": {"src", "title", "allowfullscreen", "width", "height"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+# Only privacy-enhanced players may be embedded: no cookies, no tracking before play.
+YOUTUBE_EMBED = re.compile(r"^/embed/[A-Za-z0-9_-]{6,20}$")
+YOUTUBE_HOSTS = {"www.youtube.com", "youtube.com", "www.youtube-nocookie.com", "youtube-nocookie.com"}
+
+_SRCLESS_IMG = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+_SRCLESS_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.DOTALL)
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
+_ALT_ATTR = re.compile(r'\salt="([^"]*)"')
+
+
+def _embed_src(value):
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname in YOUTUBE_HOSTS and YOUTUBE_EMBED.match(parts.path):
+        return f"https://www.youtube-nocookie.com{parts.path}"
+    return None
+
+
+def _image_src(value):
+    # Images come from our own uploads only: a hot-linked image would tell a
+    # third party who reads the page.
+    media_url = settings.MEDIA_URL
+    if value.startswith(media_url) and ".." not in value:
+        return value
+    return None
+
+
+def _filter_attribute(tag, attribute, value):
+    if tag == "iframe" and attribute == "src":
+        return _embed_src(value)
+    if tag == "img" and attribute == "src":
+        return _image_src(value)
+    return value
+
+
+def sanitize(html):
+    """Return `html` reduced to the newsroom's allowlist of tags, attributes and URLs."""
+    if not html:
+        return ""
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        attribute_filter=_filter_attribute,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    cleaned = _SRCLESS_IFRAME.sub("", cleaned)
+    return _SRCLESS_IMG.sub("", cleaned).strip()
+
+
+def plain_text(html):
+    """The text of a body, for excerpts, titles and search."""
+    return unescape(strip_tags(html or "")).strip()
+
+
+def excerpt(html, words=24):
+    return Truncator(" ".join(plain_text(html).split())).words(words)
+
+
+def images_without_alt(html):
+    """The <img> tags in `html` that give readers no description."""
+    missing = []
+    for tag in _IMG_TAG.findall(html or ""):
+        alt = _ALT_ATTR.search(tag)
+        if not alt or not alt.group(1).strip():
+            missing.append(tag)
+    return missing
+
+
+class RichTextWidget(CKEditorWidget):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("config_name", "newsroom")
+        super().__init__(*args, **kwargs)
+
+    def _set_config(self):
+        super()._set_config()
+        self.config["filebrowserUploadUrl"] = reverse("richtext_image_upload")
+        self.config["uploadUrl"] = reverse("richtext_image_upload")
+
+
+class RichTextFormFieldWithUploads(RichTextFormField):
+    widget = RichTextWidget
+
+
+class RichTextField(CKEditorRichTextField):
+    """A text field edited with CKEditor and sanitised on every save."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("config_name", "newsroom")
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = sanitize(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("form_class", RichTextFormFieldWithUploads)
+        return super().formfield(**kwargs)

@@ -1,0 +1,29 @@
+from django import template
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from .. import richtext
+from ..models import Column
+
+register = template.Library()
+
+
+@register.filter
+def rich(html):
+    """Render stored rich text. Sanitised again here, so nothing unsanitised is ever marked safe."""
+    return mark_safe(richtext.sanitize(html))  # noqa: S308 - the output of the allowlist sanitiser
+
+
+@register.filter
+def excerpt(html, words=30):
+    return richtext.excerpt(html, int(words))
+
+
+@register.filter
+def is_today(moment):
+    return bool(moment) and timezone.localdate(moment) == timezone.localdate()
+
+
+@register.inclusion_tag("liveupdates/_column_nav.html")
+def column_nav():
+    return {"columns": Column.objects.filter(is_active=True).only("name", "slug")}

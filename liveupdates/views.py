@@ -1,0 +1,117 @@
+from itertools import groupby
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from taggit.models import Tag
+
+from . import workflow
+from .models import Author, Column, Entry, EntryStatus, LivePost, Place, Source
+from .pagination import page_of
+
+KEY_EVENTS_SHOWN = 12
+POSTS_PER_COLUMN_ON_HOME = 4
+
+
+def home(request):
+    now = timezone.now()
+    live = list(LivePost.objects.live(now).select_related("column").newest_first()[:10])
+    live_ids = {post.pk for post in live}
+    recent = [
+        post
+        for post in LivePost.objects.published(now).select_related("column").order_by("column__name", "-coverage_start", "-pk")[:200]
+        if post.pk not in live_ids
+    ]
+    by_column = []
+    for column, posts in groupby(recent, key=lambda post: post.column):
+        by_column.append((column, list(posts)[:POSTS_PER_COLUMN_ON_HOME]))
+    return render(request, "liveupdates/home.html", {"live_posts": live, "columns": by_column})
+
+
+def column_detail(request, slug):
+    column = get_object_or_404(Column, slug=slug)
+    posts = LivePost.objects.published().filter(column=column).newest_first()
+    page = Paginator(posts, 20).get_page(request.GET.get("page"))
+    return render(request, "liveupdates/column.html", {"column": column, "page": page})
+
+
+def _post_context(request, post, entries):
+    page = page_of(entries.for_display(), before=request.GET.get("before"))
+    pinned = None
+    key_events = []
+    if page.is_first:
+        pinned = entries.filter(is_pinned=True).for_display().first()
+        key_events = list(entries.filter(is_key_event=True).order_by("-published_at", "-pk").only("pk", "headline", "body", "published_at", "post_id")[:KEY_EVENTS_SHOWN])
+    return {
+        "post": post,
+        "page": page,
+        "pinned": pinned,
+        "key_events": key_events,
+        "previous_post": post.previous_post(),
+        "next_post": post.next_post(),
+    }
+
+
+def post_detail(request, slug):
+    post = get_object_or_404(LivePost.objects.published().select_related("column"), slug=slug)
+    entries = Entry.objects.published().for_post(post)
+    return render(request, "liveupdates/post.html", _post_context(request, post, entries))
+
+
+def entry_detail(request, post_slug, pk):
+    entry = get_object_or_404(Entry.objects.published().for_display(), pk=pk, post__slug=post_slug)
+    return render(request, "liveupdates/entry.html", {"entry": entry, "post": entry.post})
+
+
+def _entry_list(request, template, queryset, context):
+    page = page_of(queryset.for_display(), before=request.GET.get("before"))
+    return render(request, template, {**context, "page": page})
+
+
+def author_detail(request, slug):
+    author = get_object_or_404(Author, slug=slug)
+    return _entry_list(request, "liveupdates/author.html", Entry.objects.published().filter(authors=author), {"author": author})
+
+
+def place_detail(request, slug):
+    place = get_object_or_404(Place, slug=slug)
+    # A place's page includes everything reported from places inside it.
+    entries = Entry.objects.published().filter(pk__in=Entry.objects.filter(places__path__startswith=place.path).values("pk"))
+    children = place.children.order_by("name")
+    return _entry_list(
+        request, "liveupdates/place.html", entries,
+        {"place": place, "ancestors": place.ancestors(), "children": children},
+    )
+
+
+def source_detail(request, slug):
+    source = get_object_or_404(Source, slug=slug)
+    entries = Entry.objects.published().filter(pk__in=Entry.objects.filter(sources=source).values("pk"))
+    return _entry_list(request, "liveupdates/source.html", entries, {"source": source})
+
+
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    return _entry_list(request, "liveupdates/tag.html", Entry.objects.published().filter(tags=tag), {"tag": tag})
+
+
+@never_cache
+def preview_entry(request, pk):
+    """An entry in any state, as readers would see it; staff only, never cached."""
+    entry = get_object_or_404(Entry.objects.for_display(), pk=pk)
+    if not workflow.can_view(request.user, entry):
+        raise PermissionDenied
+    return render(request, "liveupdates/entry.html", {"entry": entry, "post": entry.post, "preview": True})
+
+
+@never_cache
+def preview_post(request, pk):
+    """A live post in any state, with the entries that are or will be public; staff only."""
+    post = get_object_or_404(LivePost.objects.select_related("column"), pk=pk)
+    if not (request.user.is_active and request.user.is_staff and request.user.has_perm("liveupdates.view_livepost")):
+        raise PermissionDenied
+    entries = Entry.objects.for_post(post).filter(status=EntryStatus.PUBLISHED)
+    context = _post_context(request, post, entries)
+    return render(request, "liveupdates/post.html", {**context, "preview": True})

@@ -1,0 +1,317 @@
+"""Every change of editorial state goes through this module.
+
+Each action checks the user's permission and the current state on the server,
+refuses an illegal move with a WorkflowError whose message is a full sentence,
+records who did what and when (WorkflowEvent), and tells listeners once the
+transaction has committed. The admin, the live desk, commands and tests call
+these functions; nothing else writes `status`, `published_at`, `is_pinned` or
+`is_key_event`.
+
+State changes are compare-and-set UPDATEs (`WHERE status IN (...)`), so when
+two editors race (one publishes while another withdraws) the database lets
+exactly one win and the other gets a clear refusal.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import richtext
+from .models import Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent
+from .signals import entry_changed, post_changed
+
+DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
+    EntryStatus.DRAFT,
+    EntryStatus.IN_REVIEW,
+    EntryStatus.PUBLISHED,
+    EntryStatus.WITHDRAWN,
+)
+
+
+class WorkflowError(Exception):
+    """An editorial action was refused; the message tells the user why and what to do."""
+
+
+# --- Who may do what ------------------------------------------------------
+
+
+def _is_staff(user):
+    return bool(user and user.is_active and user.is_staff)
+
+
+def can_view(user, entry):
+    return _is_staff(user) and user.has_perm("liveupdates.view_entry")
+
+
+def can_edit(user, entry):
+    """Editors edit any entry; a journalist edits only their own entry while it is a draft."""
+    if not _is_staff(user):
+        return False
+    if user.has_perm("liveupdates.review_entry"):
+        return True
+    return (
+        user.has_perm("liveupdates.change_entry")
+        and entry.created_by_id == user.pk
+        and entry.status == DRAFT
+    )
+
+
+def can_submit(user, entry):
+    return entry.status == DRAFT and can_edit(user, entry)
+
+
+def can_publish(user, entry=None):
+    allowed = _is_staff(user) and user.has_perm("liveupdates.publish_entry")
+    return allowed and (entry is None or entry.status in (DRAFT, IN_REVIEW))
+
+
+def can_return(user, entry):
+    return _is_staff(user) and user.has_perm("liveupdates.review_entry") and entry.status == IN_REVIEW
+
+
+def can_withdraw(user, entry):
+    return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status == PUBLISHED
+
+
+def can_feature(user, entry):
+    """Pin, unpin, mark or unmark as a key event."""
+    return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status != WITHDRAWN
+
+
+def can_publish_post(user):
+    return _is_staff(user) and user.has_perm("liveupdates.publish_livepost")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The actions a user may take on one entry now; templates show only these."""
+
+    edit: bool
+    submit: bool
+    publish: bool
+    return_to_author: bool
+    withdraw: bool
+    feature: bool
+
+    @property
+    def any(self):
+        return any((self.submit, self.publish, self.return_to_author, self.withdraw, self.feature))
+
+
+def allowed_actions(user, entry):
+    return Allowed(
+        edit=can_edit(user, entry),
+        submit=can_submit(user, entry),
+        publish=can_publish(user, entry),
+        return_to_author=can_return(user, entry),
+        withdraw=can_withdraw(user, entry),
+        feature=can_feature(user, entry),
+    )
+
+
+# --- Helpers ----------------------------------------------------------------
+
+
+def _refuse_unless(allowed, message):
+    if not allowed:
+        raise WorkflowError(message)
+
+
+def _status_label(status):
+    return EntryStatus(status).label.lower()
+
+
+def _move(entry, *, user, allowed_from, action, changes, note=""):
+    """Move `entry` from one of `allowed_from` in one conditional UPDATE and record it."""
+    from_status = entry.status
+    now = timezone.now()
+    updated = Entry.objects.filter(pk=entry.pk, status__in=allowed_from).update(
+        updated_by=user, updated_at=now, **changes
+    )
+    if not updated:
+        current = Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first()
+        if current is None:
+            raise WorkflowError(_("This entry no longer exists; it may have been deleted."))
+        raise WorkflowError(
+            _("Someone else changed this entry first: it is now %(status)s. Reload the page and check it before trying again.")
+            % {"status": _status_label(current)}
+        )
+    for field, value in changes.items():
+        setattr(entry, field, value)
+    entry.updated_by = user
+    entry.updated_at = now
+    WorkflowEvent.objects.create(
+        entry=entry, action=action, from_status=from_status, to_status=entry.status, actor=user, note=note
+    )
+    transaction.on_commit(lambda: entry_changed.send(sender=Entry, entry=entry, action=action))
+    return entry
+
+
+def _wrong_state(entry, doing):
+    return _("This entry is %(status)s, so it cannot be %(doing)s.") % {
+        "status": _status_label(entry.status),
+        "doing": doing,
+    }
+
+
+# --- Entry actions -----------------------------------------------------------
+
+
+@transaction.atomic
+def submit_for_review(*, entry, user):
+    """A draft goes to the editors' review queue."""
+    _refuse_unless(entry.status == DRAFT, _wrong_state(entry, _("submitted for review")))
+    _refuse_unless(
+        can_submit(user, entry),
+        _("Only the entry's author or an editor can submit it for review."),
+    )
+    return _move(entry, user=user, allowed_from=[DRAFT], action="submitted", changes={"status": IN_REVIEW})
+
+
+@transaction.atomic
+def publish(*, entry, user, at=None):
+    """Publish a draft or an entry in review, now or at `at` (a later time schedules it).
+
+    Refused while an image in the text has no alt text: readers who cannot see
+    the photo must be told what it shows.
+    """
+    _refuse_unless(can_publish(user), _("You do not have permission to publish entries. Submit it for review instead."))
+    _refuse_unless(entry.status in (DRAFT, IN_REVIEW), _wrong_state(entry, _("published")))
+    if richtext.images_without_alt(entry.body):
+        raise WorkflowError(
+            _("An image in this entry has no alternative text. Double-click the image in the editor, describe it, save, then publish.")
+        )
+    if not richtext.plain_text(entry.body) and "<img" not in entry.body and "<iframe" not in entry.body:
+        raise WorkflowError(_("This entry has no text. Write the update before publishing it."))
+    now = timezone.now()
+    if at is not None and timezone.is_naive(at):
+        raise WorkflowError(_("The publication time must include a time zone."))
+    published_at = at or now
+    action = "scheduled" if published_at > now else "published"
+    note = published_at.isoformat() if action == "scheduled" else ""
+    return _move(
+        entry,
+        user=user,
+        allowed_from=[DRAFT, IN_REVIEW],
+        action=action,
+        note=note,
+        changes={"status": PUBLISHED, "published_at": published_at, "review_note": ""},
+    )
+
+
+@transaction.atomic
+def return_to_author(*, entry, user, note):
+    """Send an entry in review back to its author as a draft, with the editor's note."""
+    _refuse_unless(
+        _is_staff(user) and user.has_perm("liveupdates.review_entry"),
+        _("Only editors can return entries to their authors."),
+    )
+    _refuse_unless(entry.status == IN_REVIEW, _wrong_state(entry, _("returned to its author")))
+    note = (note or "").strip()
+    _refuse_unless(note, _("Write a note telling the author what to change before returning the entry."))
+    return _move(
+        entry, user=user, allowed_from=[IN_REVIEW], action="returned", note=note,
+        changes={"status": DRAFT, "review_note": note},
+    )
+
+
+@transaction.atomic
+def withdraw(*, entry, user, reason):
+    """Take a published (or scheduled) entry off every public surface."""
+    _refuse_unless(
+        _is_staff(user) and user.has_perm("liveupdates.publish_entry"),
+        _("Only editors can withdraw published entries."),
+    )
+    _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("withdrawn")))
+    reason = (reason or "").strip()
+    _refuse_unless(reason, _("Give the reason for withdrawing this entry; it is kept in the entry's history."))
+    return _move(
+        entry, user=user, allowed_from=[PUBLISHED], action="withdrawn", note=reason,
+        changes={"status": WITHDRAWN, "is_pinned": False},
+    )
+
+
+@transaction.atomic
+def pin(*, entry, user):
+    """Pin this entry above the stream; the post's previously pinned entry is unpinned."""
+    _refuse_unless(can_feature(user, entry), _("Only editors can pin entries, and not a withdrawn one."))
+    Entry.objects.filter(post_id=entry.post_id, is_pinned=True).exclude(pk=entry.pk).update(is_pinned=False)
+    try:
+        with transaction.atomic():
+            return _move(
+                entry, user=user, allowed_from=[DRAFT, IN_REVIEW, PUBLISHED], action="pinned",
+                changes={"is_pinned": True},
+            )
+    except IntegrityError as error:
+        raise WorkflowError(_("Another editor pinned an entry at the same moment. Reload the page and try again.")) from error
+
+
+@transaction.atomic
+def unpin(*, entry, user):
+    _refuse_unless(can_feature(user, entry), _("Only editors can unpin entries."))
+    return _move(
+        entry, user=user, allowed_from=[DRAFT, IN_REVIEW, PUBLISHED], action="unpinned",
+        changes={"is_pinned": False},
+    )
+
+
+@transaction.atomic
+def set_key_event(*, entry, user, key_event):
+    """Mark (or unmark) an entry as a key event of its post."""
+    _refuse_unless(can_feature(user, entry), _("Only editors can mark key events, and not on a withdrawn entry."))
+    return _move(
+        entry, user=user, allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
+        action="marked_key_event" if key_event else "unmarked_key_event",
+        changes={"is_key_event": bool(key_event)},
+    )
+
+
+def record_edit(*, entry, user, created):
+    """Record a content save (the admin's form save) in the entry's history."""
+    WorkflowEvent.objects.create(
+        entry=entry, action="created" if created else "edited",
+        from_status=entry.status, to_status=entry.status, actor=user,
+    )
+    if entry.status == PUBLISHED:
+        transaction.on_commit(lambda: entry_changed.send(sender=Entry, entry=entry, action="edited"))
+
+
+# --- Live post actions ---------------------------------------------------------
+
+
+def _move_post(post, *, user, allowed_from, action, changes):
+    from_status = post.status
+    updated = LivePost.objects.filter(pk=post.pk, status__in=allowed_from).update(**changes)
+    if not updated:
+        raise WorkflowError(_("Someone else changed this live post first. Reload the page and check it."))
+    for field, value in changes.items():
+        setattr(post, field, value)
+    WorkflowEvent.objects.create(post=post, action=action, from_status=from_status, to_status=post.status, actor=user)
+    transaction.on_commit(lambda: post_changed.send(sender=LivePost, post=post, action=action))
+    return post
+
+
+@transaction.atomic
+def publish_post(*, post, user, at=None):
+    """Make a live post public (now, or at `at`); its published entries appear with it."""
+    _refuse_unless(can_publish_post(user), _("Only editors can publish live posts."))
+    _refuse_unless(post.status == PostStatus.DRAFT, _("This live post is already published."))
+    if post.lead_image and not post.lead_image_alt.strip():
+        raise WorkflowError(_("The lead image has no alternative text. Describe it, save, then publish the post."))
+    return _move_post(
+        post, user=user, allowed_from=[PostStatus.DRAFT], action="published",
+        changes={"status": PostStatus.PUBLISHED, "published_at": at or timezone.now()},
+    )
+
+
+@transaction.atomic
+def unpublish_post(*, post, user):
+    """Take a live post and all its entries off the public site."""
+    _refuse_unless(can_publish_post(user), _("Only editors can unpublish live posts."))
+    _refuse_unless(post.status == PostStatus.PUBLISHED, _("This live post is not published."))
+    return _move_post(
+        post, user=user, allowed_from=[PostStatus.PUBLISHED], action="unpublished",
+        changes={"status": PostStatus.DRAFT},
+    )

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+
+class NewsroomAdminSite(admin.AdminSite):
+    """The newsroom's writing surface: Django's admin with a review queue count."""
+
+    site_header = _("Newsroom Live")
+    site_title = _("Newsroom Live")
+    index_title = _("Newsroom")
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        # Imported late: the admin site is built before the apps' models load.
+        from liveupdates.models import Entry
+
+        if request.user.is_active and request.user.has_perm("liveupdates.publish_entry"):
+            context["review_queue_count"] = Entry.objects.in_review().count()
+        return context
+
+    def index(self, request, extra_context=None):
+        from liveupdates.models import LivePost
+
+        extra_context = extra_context or {}
+        if request.user.has_perm("liveupdates.view_entry"):
+            # Live posts first (coverage not ended), then drafts being prepared.
+            extra_context["desk_posts"] = list(
+                LivePost.objects.filter(coverage_end__isnull=True).select_related("column").newest_first()[:12]
+            )
+        return super().index(request, extra_context)

@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from liveupdates import uploads
+
+urlpatterns = [
+    path("admin/uploads/image/", uploads.upload_image, name="richtext_image_upload"),
+    path("admin/", admin.site.urls),
+    path("", include("liveupdates.urls")),
+]
+
+if settings.DEBUG:
+    # Production serves media from the web server or object storage.
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

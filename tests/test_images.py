@@ -1,0 +1,122 @@
+"""Uploads: only real images, re-encoded without metadata, by staff only."""
+
+import io
+import json
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from liveupdates.images import reencode
+
+pytestmark = pytest.mark.django_db
+
+GPS_IFD = 0x8825
+
+
+def jpeg_with_gps(size=(64, 48)):
+    image = Image.new("RGB", size, (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    exif[GPS_IFD] = {1: "N", 2: (33.0, 34.0, 17.0), 3: "E", 4: (36.0, 24.0, 6.0)}
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def upload(client, name, data, content_type="image/jpeg"):
+    return client.post(reverse("richtext_image_upload"), {"upload": SimpleUploadedFile(name, data, content_type=content_type)})
+
+
+def test_reencoding_strips_exif_and_gps():
+    data = jpeg_with_gps()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)  # the fixture really has GPS
+    content, extension = reencode(SimpleUploadedFile("p.jpg", data))
+    clean = Image.open(io.BytesIO(content.read()))
+    assert extension == "jpg"
+    assert not clean.getexif() and "exif" not in clean.info
+    assert clean.size == (64, 48)
+
+
+def test_journalist_uploads_an_image_and_gets_its_clean_url(client, journalist):
+    client.force_login(journalist)
+    response = upload(client, "douma.jpg", jpeg_with_gps())
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["uploaded"] == 1 and body["url"].startswith("/media/uploads/")
+    stored = default_storage.path(body["url"].removeprefix("/media/"))
+    assert not Image.open(stored).getexif()
+
+
+@pytest.mark.parametrize(
+    "name, data, content_type",
+    [
+        ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image/svg+xml"),
+        ("notes.jpg", b"this is not an image at all", "image/jpeg"),
+        ("empty.png", b"", "image/png"),
+        ("script.html", b"<script>alert(1)</script>", "text/html"),
+        ("truncated.jpg", jpeg_with_gps()[:200], "image/jpeg"),
+    ],
+)
+def test_non_images_are_refused_with_a_clear_message(client, journalist, name, data, content_type):
+    client.force_login(journalist)
+    response = upload(client, name, data, content_type)
+    assert response.status_code == 400
+    message = json.loads(response.content)["error"]["message"]
+    assert "JPEG, PNG, GIF or WebP" in message
+
+
+def test_a_decompression_bomb_is_refused(client, journalist, settings):
+    settings.NEWSROOM_IMAGE_MAX_PIXELS = 1000
+    client.force_login(journalist)
+    out = io.BytesIO()
+    Image.new("L", (2000, 2000)).save(out, format="PNG")
+    response = upload(client, "bomb.png", out.getvalue(), "image/png")
+    assert response.status_code == 400
+    assert "too large" in json.loads(response.content)["error"]["message"]
+
+
+def test_an_oversized_file_is_refused(client, journalist, settings):
+    settings.NEWSROOM_IMAGE_MAX_BYTES = 100
+    client.force_login(journalist)
+    response = upload(client, "big.jpg", jpeg_with_gps())
+    assert response.status_code == 400
+    assert "limit" in json.loads(response.content)["error"]["message"]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader"])
+def test_only_newsroom_staff_can_upload(client, reader, who):
+    if who == "reader":
+        client.force_login(reader)
+    response = upload(client, "a.jpg", jpeg_with_gps())
+    assert response.status_code == 403
+
+
+def test_the_image_dialog_gets_a_script_callback_with_escaped_values(client, journalist):
+    client.force_login(journalist)
+    response = client.post(
+        reverse("richtext_image_upload") + "?CKEditorFuncNum=3",
+        {"upload": SimpleUploadedFile("x.txt", b"nope", content_type="text/plain")},
+    )
+    assert response.status_code == 200
+    assert b"CKEDITOR.tools.callFunction(3, ''," in response.content
+
+
+def test_a_mismatched_ckeditor_csrf_token_is_refused(client, journalist):
+    client.force_login(journalist)
+    client.cookies["ckCsrfToken"] = "a" * 40
+    response = client.post(
+        reverse("richtext_image_upload"),
+        {"upload": SimpleUploadedFile("a.jpg", jpeg_with_gps(), content_type="image/jpeg"), "ckCsrfToken": "b" * 40},
+    )
+    assert response.status_code == 403
+
+
+def test_a_lead_image_is_reencoded_when_saved(editor, post):
+    post.lead_image = SimpleUploadedFile("lead.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    post.lead_image_alt = "Smoke over Douma"
+    post.save()
+    assert post.lead_image.name.startswith("posts/") and post.lead_image.name.endswith(".jpg")
+    assert not Image.open(post.lead_image.path).getexif()
