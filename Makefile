@@ -25,7 +25,7 @@ run: venv
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	@echo "Newsroom Live: http://127.0.0.1:$(PORT)/   admin: http://127.0.0.1:$(PORT)/admin/"
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DJANGO_DEBUG=1 $(PY) -m uvicorn newsroom.asgi:application --host 127.0.0.1 --port $(PORT) --loop uvloop --http httptools
 
 test: venv
 	$(PY) -m pytest

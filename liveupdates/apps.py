@@ -6,3 +6,8 @@ class LiveUpdatesConfig(AppConfig):
     name = "liveupdates"
     verbose_name = _("Live coverage")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import live
+
+        live.connect()

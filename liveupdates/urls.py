@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import stream, views
 
 app_name = "liveupdates"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("columns/<slug:slug>/", views.column_detail, name="column"),
     path("live/<slug:slug>/", views.post_detail, name="post"),
+    path("live/<slug:slug>/stream/", stream.stream_view, name="post_stream"),
+    path("live/<slug:slug>/updates.json", views.post_updates, name="post_updates"),
     path("live/<slug:post_slug>/entries/<int:pk>/", views.entry_detail, name="entry"),
     path("authors/<slug:slug>/", views.author_detail, name="author"),
     path("places/<slug:slug>/", views.place_detail, name="place"),

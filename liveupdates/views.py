@@ -2,16 +2,19 @@ from itertools import groupby
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from . import workflow
+from . import live, workflow
 from .models import Author, Column, Entry, EntryStatus, LivePost, Place, Source
 from .pagination import page_of
+from .stream import parse_cursor
 
-KEY_EVENTS_SHOWN = 12
+POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
 POSTS_PER_COLUMN_ON_HOME = 4
 
 
@@ -38,13 +41,17 @@ def column_detail(request, slug):
 
 
 def _post_context(request, post, entries):
+    # The cursor is read before the entries: an event appended in between is then
+    # replayed to the page (and applied idempotently) rather than lost.
+    live_cursor = live.latest_event_id(post)
     page = page_of(entries.for_display(), before=request.GET.get("before"))
     pinned = None
     key_events = []
     if page.is_first:
         pinned = entries.filter(is_pinned=True).for_display().first()
-        key_events = list(entries.filter(is_key_event=True).order_by("-published_at", "-pk").only("pk", "headline", "body", "published_at", "post_id")[:KEY_EVENTS_SHOWN])
+        key_events = live.key_events_for(entries)
     return {
+        "live_cursor": live_cursor,
         "post": post,
         "page": page,
         "pinned": pinned,
@@ -115,3 +122,30 @@ def preview_post(request, pk):
     entries = Entry.objects.for_post(post).filter(status=EntryStatus.PUBLISHED)
     context = _post_context(request, post, entries)
     return render(request, "liveupdates/post.html", {**context, "preview": True})
+
+
+def post_updates(request, slug):
+    """The polling fallback: events of a post after ?after=<event id>, as JSON.
+
+    Readers who are up to date all ask for the same URL (their cursor is the
+    latest event id), so one response cached by a CDN for a couple of seconds
+    serves them all; ETag and Last-Modified let it answer 304.
+    """
+    post = get_object_or_404(LivePost.objects.published().only("pk", "coverage_end", "status", "published_at"), slug=slug)
+    after = parse_cursor(request.GET.get("after"))
+    if after is None:
+        return JsonResponse(
+            {"error": _("Give the id of the last event you have as ?after=<number> (0 for everything).")}, status=400
+        )
+    events = live.events_after(post.pk, after, limit=100)
+    last = events[-1][0] if events else after
+    etag = f'"{post.pk}-{after}-{last}-{int(post.is_live)}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse(
+            {"events": [{"id": event_id, **payload} for event_id, _, _, payload in events], "last": last, "live": post.is_live}
+        )
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={POLL_MAX_AGE}"
+    return response

@@ -48,3 +48,30 @@ def draft(journalist, post):
     return EntryFactory(post=post, created_by=journalist)
 
 
+
+
+# --- Browser tests (Playwright + Debian Chromium) -------------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    # Playwright's sync API keeps an event loop running in the main thread from its
+    # first test to the end of the session; the asyncio tests must all run before.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    from .browser import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings, tmp_path):
+    """uvicorn serving this test's (committed) database, as production serves the stream."""
+    from .browser import require_chromium, start_server
+
+    require_chromium()
+    server = start_server(settings.MEDIA_ROOT)
+    yield server
+    server.stop()

@@ -190,8 +190,12 @@ def test_a_post_links_to_the_previous_and_next_published_posts_of_its_column(cli
 def test_a_post_says_when_its_coverage_has_ended(client):
     ended = LivePostFactory(coverage_end=now() - timedelta(hours=1))
     live = LivePostFactory()
-    assert "Coverage has ended" in client.get(ended.get_absolute_url()).content.decode()
-    assert "Coverage has ended" not in client.get(live.get_absolute_url()).content.decode()
+    def coverage_state(post):
+        html = client.get(post.get_absolute_url()).content.decode()
+        return re.search(r'<p class="coverage" id="coverage-state">(.*?)</p>', html, re.S).group(1)
+
+    assert "Coverage has ended" in coverage_state(ended)
+    assert "Coverage has ended" not in coverage_state(live) and "Live" in coverage_state(live)
 
 
 def test_home_lists_live_posts_then_recent_posts_by_column(client):

@@ -1,6 +1,7 @@
 from .columns import Column, LivePost, PostStatus
 from .entries import Citation, Entry, EntryStatus
 from .events import WorkflowEvent
+from .live import LiveEvent
 from .people import Author
 from .places import Place
 from .sources import Source
@@ -11,6 +12,7 @@ __all__ = [
     "Column",
     "Entry",
     "EntryStatus",
+    "LiveEvent",
     "LivePost",
     "Place",
     "PostStatus",

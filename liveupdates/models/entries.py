@@ -94,6 +94,9 @@ class Entry(models.Model):
     is_key_event = models.BooleanField(_("key event"), default=False, editable=False)
     is_pinned = models.BooleanField(_("pinned"), default=False, editable=False)
     review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
+    # When the live stream told readers this entry exists: set once, by the one
+    # process that wins the compare-and-set in liveupdates.live.announce_due.
+    announced_at = models.DateTimeField(_("announced to live readers at"), null=True, blank=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
@@ -120,6 +123,7 @@ class Entry(models.Model):
             models.Index(fields=["post", "status", "-published_at", "-id"], name="entry_post_stream_idx"),
             models.Index(fields=["status", "-published_at", "-id"], name="entry_public_idx"),
             models.Index(fields=["status", "created_at"], name="entry_queue_idx"),
+            models.Index(fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"),
         ]
         constraints = [
             models.CheckConstraint(
