@@ -12,6 +12,7 @@ worker, a command, a scheduled time passing) reaches readers everywhere.
 """
 
 import json
+import logging
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from .models import Entry, LiveEvent, LivePost
 from .signals import entry_changed, post_changed
+
+logger = logging.getLogger(__name__)
 
 CHANNEL = "liveupdates"
 LOCK_KEY = 7_361_001  # pg_advisory_xact_lock key serialising appends
@@ -76,6 +79,7 @@ def _append(post_id, kind, payload, entry_id=None):
         with connection.cursor() as cursor:
             # Delivered to every LISTENing hub when this transaction commits.
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{post_id}:{event.pk}"])
+    logger.debug("appended live event %s (%s) for post %s", event.pk, kind, post_id)
     return event
 
 

@@ -344,3 +344,73 @@ def test_malformed_cursors_are_ignored_not_fatal():
     assert stream.parse_cursor("42") == 42
 
 
+
+
+# --- The lean ASGI endpoint that production routes readers to ------------------------------
+
+
+async def asgi_call(path, query=b"", headers=(), stop_after=None, timeout=5.0):
+    """Drive newsroom.asgi.application like a server; disconnect after `stop_after` body chunks."""
+    from newsroom.asgi import application
+
+    sent, disconnect, requested = [], asyncio.Event(), []
+
+    async def receive():
+        if not requested:
+            requested.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        bodies = [m for m in sent if m["type"] == "http.response.body"]
+        if stop_after is not None and len(bodies) >= stop_after:
+            disconnect.set()
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers], "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }
+    async with asyncio.timeout(timeout):
+        await application(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start, body
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_the_asgi_entry_point_streams_a_posts_events_and_ends_when_the_reader_leaves(fresh_hub, editor_async):
+    editor, post = editor_async
+    entries = [await sync_to_async(publish_now)(post, f"Lean {n}", editor) for n in range(3)]
+    ids = await sync_to_async(lambda: list(LiveEvent.objects.filter(post=post).values_list("pk", flat=True)))()
+    start, body = await asgi_call(f"/live/{post.slug}/stream/", headers=[(b"last-event-id", str(ids[0]).encode())], stop_after=3)
+    assert start["status"] == 200
+    assert (b"content-type", b"text/event-stream; charset=utf-8") in start["headers"]
+    assert body.startswith(b"retry: 3000\n\n")
+    assert [int(i) for i in re_ids(body)] == ids[1:]
+    assert b"Lean 0" not in body and b"Lean 2" in body
+    assert stream.get_hub().readers == 0  # the reader was let go
+    assert len(entries) == 3
+
+
+def re_ids(body):
+    import re
+
+    return re.findall(rb"^id: (\d+)$", body, re.M)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_the_asgi_entry_point_answers_404_for_an_unknown_post(fresh_hub):
+    start, body = await asgi_call("/live/no-such-post/stream/")
+    assert start["status"] == 404 and b"No such live post" in body
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_the_asgi_entry_point_hands_every_other_path_to_django(fresh_hub):
+    start, body = await asgi_call("/")
+    assert start["status"] == 200 and b"<!doctype html>" in body
