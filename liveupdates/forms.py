@@ -18,6 +18,8 @@ class ComposeForm(forms.ModelForm):
         model = Entry
         fields = ["headline", "body", "authors", "places", "tags"]
 
+    field_order = ["headline", "body", "authors", "places", "sources", "tags"]
+
     def __init__(self, *args, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
         site = admin_site or admin.site
