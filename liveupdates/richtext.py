@@ -80,8 +80,11 @@ def sanitize(html):
 
 
 def plain_text(html):
-    """The text of a body, for excerpts, titles and search."""
-    return unescape(strip_tags(html or "")).strip()
+    """The text readers see in a body, for excerpts, titles and structured data.
+
+    Sanitised first, so the text of a <script> or <style> never counts as text.
+    """
+    return unescape(strip_tags(sanitize(html or ""))).strip()
 
 
 def excerpt(html, words=24):

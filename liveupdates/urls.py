@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import stream, views
+from django.contrib.sitemaps import views as sitemap_views
+
+from . import feeds, stream, views
+from .sitemaps import SITEMAPS
 
 app_name = "liveupdates"
 
@@ -17,4 +20,18 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
     path("preview/entries/<int:pk>/", views.preview_entry, name="preview_entry"),
     path("preview/posts/<int:pk>/", views.preview_post, name="preview_post"),
+    path("search/", views.search, name="search"),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("news-sitemap.xml", views.news_sitemap, name="news_sitemap"),
+    path("feed/", feeds.EntryFeed(), name="feed_site"),
+    path("feed/atom/", feeds.atom(feeds.EntryFeed)(), name="feed_site_atom"),
 ]
+
+# /<prefix>/<slug>/feed/ (RSS 2.0) and /<prefix>/<slug>/feed/atom/ for every kind of page that lists entries.
+for prefix, kind in [("live", "post"), ("columns", "column"), ("authors", "author"), ("places", "place"), ("sources", "source"), ("tags", "tag")]:
+    feed = feeds.FEEDS[kind]
+    urlpatterns += [
+        path(f"{prefix}/<slug:slug>/feed/", feed(), name=f"feed_{kind}"),
+        path(f"{prefix}/<slug:slug>/feed/atom/", feeds.atom(feed)(), name=f"feed_{kind}_atom"),
+    ]

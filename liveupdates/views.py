@@ -1,17 +1,22 @@
 from itertools import groupby
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotModified, JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from . import live, workflow
+from . import live, seo, workflow
 from .models import Author, Column, Entry, EntryStatus, LivePost, Place, Source
+from .maps import place_map
 from .pagination import page_of
+from .search import SearchForm, run_search
+from .sitemaps import news_posts
 from .stream import parse_cursor
 
 POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
@@ -64,12 +69,18 @@ def _post_context(request, post, entries):
 def post_detail(request, slug):
     post = get_object_or_404(LivePost.objects.published().select_related("column"), slug=slug)
     entries = Entry.objects.published().for_post(post)
-    return render(request, "liveupdates/post.html", _post_context(request, post, entries))
+    context = _post_context(request, post, entries)
+    # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
+    context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, context["page"].entries))
+    if context["page"].is_first:
+        context["place_map"] = place_map(Place.objects.filter(pk__in=entries.values("places")).exclude(latitude=None))
+    return render(request, "liveupdates/post.html", context)
 
 
 def entry_detail(request, post_slug, pk):
     entry = get_object_or_404(Entry.objects.published().for_display(), pk=pk, post__slug=post_slug)
-    return render(request, "liveupdates/entry.html", {"entry": entry, "post": entry.post})
+    json_ld = seo.json_ld({"@context": "https://schema.org", **seo.blog_posting(entry)})
+    return render(request, "liveupdates/entry.html", {"entry": entry, "post": entry.post, "json_ld": json_ld})
 
 
 def _entry_list(request, template, queryset, context):
@@ -149,3 +160,31 @@ def post_updates(request, slug):
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={POLL_MAX_AGE}"
     return response
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        f"Sitemap: {settings.SITE_URL}{reverse('liveupdates:sitemap')}",
+        f"Sitemap: {settings.SITE_URL}{reverse('liveupdates:news_sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def news_sitemap(request):
+    response = render(
+        request, "liveupdates/news_sitemap.xml", {"posts": news_posts(), "SITE_URL": settings.SITE_URL}, content_type="application/xml; charset=utf-8"
+    )
+    return response
+
+
+def search(request):
+    form = SearchForm(request.GET or None)
+    results, query = [], ""
+    if form.is_valid() and form.cleaned_data["q"]:
+        query = form.cleaned_data["q"]
+        results = run_search(form.cleaned_data)
+    return render(request, "liveupdates/search.html", {"form": form, "results": results, "query": query})

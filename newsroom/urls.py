@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.views.static import serve
 
 from liveupdates import uploads
+from liveupdates.api import api
 
 urlpatterns = [
     path("admin/uploads/image/", uploads.upload_image, name="richtext_image_upload"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("liveupdates.urls")),
 ]
 

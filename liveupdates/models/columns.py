@@ -133,6 +133,10 @@ class LivePost(models.Model):
         )
 
     @property
+    def lead_image_url(self):
+        return self.lead_image.url if self.lead_image else ""
+
+    @property
     def is_live(self):
         return self.coverage_end is None or self.coverage_end > timezone.now()
 

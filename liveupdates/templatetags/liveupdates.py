@@ -27,3 +27,11 @@ def is_today(moment):
 @register.inclusion_tag("liveupdates/_column_nav.html")
 def column_nav():
     return {"columns": Column.objects.filter(is_active=True).only("name", "slug")}
+
+
+@register.filter
+def absolute(path):
+    """The public, absolute URL of a site path (NEWSROOM_SITE_URL, never the request's Host header)."""
+    from django.conf import settings
+
+    return path if "://" in str(path) else settings.SITE_URL + str(path)

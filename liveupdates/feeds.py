@@ -1,0 +1,152 @@
+"""RSS 2.0 and Atom feeds: the whole site, and each post, column, author, place, source and tag.
+
+Every feed starts from Entry.objects.published(); bodies are sanitised again on the way out.
+"""
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from taggit.models import Tag
+
+from . import richtext
+from .models import Author, Column, Entry, LivePost, Place, Source
+
+FEED_LENGTH = 50
+
+
+class EntryFeed(Feed):
+    """The site's newest entries; subclasses narrow it to one subject."""
+
+    description_template = None
+
+    def get_object(self, request, slug=None):
+        return None
+
+    def entries(self, obj):
+        return Entry.objects.published()
+
+    def title(self, obj):
+        from django.conf import settings
+
+        return settings.SITE_NAME
+
+    def link(self, obj):
+        return obj.get_absolute_url() if obj is not None else "/"
+
+    def description(self, obj):
+        return _("Live coverage, updated as it happens.")
+
+    def items(self, obj):
+        return list(self.entries(obj).for_display().newest_first()[:FEED_LENGTH])
+
+    def item_title(self, entry):
+        return entry.headline or richtext.excerpt(entry.body, words=14)
+
+    def item_description(self, entry):
+        return richtext.sanitize(entry.body)
+
+    def item_link(self, entry):
+        return entry.get_absolute_url()
+
+    def item_guid(self, entry):
+        return f"entry-{entry.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, entry):
+        return entry.published_at
+
+    def item_updateddate(self, entry):
+        return max(entry.updated_at, entry.published_at)
+
+    def item_author_name(self, entry):
+        return ", ".join(author.name for author in entry.authors.all()) or None
+
+    def item_categories(self, entry):
+        return [tag.name for tag in entry.tags.all()]
+
+
+class _SubjectFeed(EntryFeed):
+    model = None
+
+    def get_object(self, request, slug=None):
+        return get_object_or_404(self.queryset(), slug=slug)
+
+    def queryset(self):
+        return self.model.objects.all()
+
+    def title(self, obj):
+        from django.conf import settings
+
+        return f"{obj} · {settings.SITE_NAME}"
+
+    def description(self, obj):
+        return _("The newest updates about %(subject)s.") % {"subject": obj}
+
+
+class PostFeed(_SubjectFeed):
+    def queryset(self):
+        return LivePost.objects.published()
+
+    def entries(self, post):
+        return Entry.objects.published().for_post(post)
+
+    def description(self, post):
+        return post.summary or post.headline
+
+
+class ColumnFeed(_SubjectFeed):
+    model = Column
+
+    def entries(self, column):
+        return Entry.objects.published().filter(post__column=column)
+
+
+class AuthorFeed(_SubjectFeed):
+    model = Author
+
+    def entries(self, author):
+        return Entry.objects.published().filter(authors=author)
+
+
+class PlaceFeed(_SubjectFeed):
+    model = Place
+
+    def entries(self, place):
+        return Entry.objects.published().filter(pk__in=Entry.objects.filter(places__path__startswith=place.path).values("pk"))
+
+
+class SourceFeed(_SubjectFeed):
+    model = Source
+
+    def entries(self, source):
+        return Entry.objects.published().filter(pk__in=Entry.objects.filter(sources=source).values("pk"))
+
+
+class TagFeed(_SubjectFeed):
+    def queryset(self):
+        return Tag.objects.all()
+
+    def link(self, tag):
+        from django.urls import reverse
+
+        return reverse("liveupdates:tag", args=[tag.slug])
+
+    def entries(self, tag):
+        return Entry.objects.published().filter(tags=tag)
+
+
+def atom(feed_class):
+    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description})
+
+
+FEEDS = {
+    "site": EntryFeed,
+    "post": PostFeed,
+    "column": ColumnFeed,
+    "author": AuthorFeed,
+    "place": PlaceFeed,
+    "source": SourceFeed,
+    "tag": TagFeed,
+}

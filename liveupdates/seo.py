@@ -1,0 +1,59 @@
+"""What search engines and social networks read: schema.org JSON-LD, built from published content only."""
+
+import json
+
+from django.conf import settings
+from django.utils.safestring import mark_safe
+
+from . import richtext
+
+
+def absolute(path):
+    return settings.SITE_URL + path
+
+
+def _person(author):
+    return {"@type": "Person", "name": author.name, "url": absolute(author.get_absolute_url())}
+
+
+def blog_posting(entry):
+    data = {
+        "@type": "BlogPosting",
+        "@id": absolute(entry.get_absolute_url()),
+        "url": absolute(entry.get_absolute_url()),
+        "headline": (entry.headline or richtext.excerpt(entry.body, words=14))[:110],
+        "datePublished": entry.published_at.isoformat(),
+        "dateModified": max(entry.updated_at, entry.published_at).isoformat(),
+        "articleBody": richtext.plain_text(entry.body),
+    }
+    authors = [_person(author) for author in entry.authors.all()]
+    data["author"] = authors or {"@type": "Organization", "name": settings.SITE_NAME}
+    return data
+
+
+def live_blog_posting(post, entries):
+    data = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "@id": absolute(post.get_absolute_url()),
+        "url": absolute(post.get_absolute_url()),
+        "headline": post.headline[:110],
+        "description": post.summary or post.headline,
+        "datePublished": post.published_at.isoformat() if post.published_at else post.coverage_start.isoformat(),
+        "dateModified": max([post.updated_at, *[e.updated_at for e in entries]]).isoformat(),
+        "coverageStartTime": post.coverage_start.isoformat(),
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
+        "liveBlogUpdate": [blog_posting(entry) for entry in entries],
+    }
+    if not post.is_live and post.coverage_end:
+        data["coverageEndTime"] = post.coverage_end.isoformat()
+    if post.lead_image:
+        data["image"] = absolute(post.lead_image.url)
+    return data
+
+
+def json_ld(data):
+    """Serialise for a <script type="application/ld+json"> block: no way out of the script element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return mark_safe(text)  # noqa: S308 - every character that could close the element is escaped above
