@@ -79,6 +79,32 @@ def sanitize(html):
     return _SRCLESS_IMG.sub("", cleaned).strip()
 
 
+_IFRAME = re.compile(r"<iframe\b([^>]*)>.*?</iframe>", re.DOTALL)
+_ATTR = re.compile(r'\s(src|title)="([^"]*)"')
+
+
+def _facade(match):
+    attributes = dict(_ATTR.findall(match.group(1)))
+    src, title = attributes.get("src", ""), attributes.get("title", "") or "video"
+    if not src.startswith("https://www.youtube-nocookie.com/embed/"):
+        return ""
+    return (
+        f'<div class="video-facade" data-embed="{src}?autoplay=1" data-title="{title}">'
+        f'<a class="video-facade__link" href="{src}" rel="noopener noreferrer">'
+        f'<span class="video-facade__play" aria-hidden="true">▶</span> {title}'
+        f'<span class="video-facade__note">YouTube · plays after you click</span></a></div>'
+    )
+
+
+def render(html):
+    """Stored rich text as readers get it: sanitised, with each video as a click-to-load facade.
+
+    No request reaches YouTube until the reader asks for the video; without
+    JavaScript the facade is a plain link to the player.
+    """
+    return _IFRAME.sub(_facade, sanitize(html))
+
+
 def plain_text(html):
     """The text readers see in a body, for excerpts, titles and structured data.
 

@@ -73,8 +73,9 @@ def _postgres(entries, query):
     vector = SearchVector("headline", "body", config=CONFIG)
     search_query = SearchQuery(query, config=CONFIG, search_type="websearch")
     rows = (
-        entries.annotate(rank=SearchRank(vector, search_query))
-        .filter(rank__gt=0)
+        # "@@" on the same expression as the GIN index (migration 0004), so the planner can use it.
+        entries.annotate(document=vector, rank=SearchRank(vector, search_query))
+        .filter(document=search_query)
         .annotate(
             highlight=SearchHeadline(
                 StripTags(F("body")), search_query, config=CONFIG, start_sel=START, stop_sel=STOP, max_words=40, min_words=15

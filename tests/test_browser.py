@@ -109,3 +109,19 @@ def test_without_javascript_the_page_still_works_and_older_entries_is_a_link(bro
     page.get_by_role("link", name="Older entries").click()
     expect(page.locator("#entries > article")).to_have_count(13)
     context.close()
+
+
+def test_a_video_loads_nothing_from_youtube_until_the_reader_clicks(page, asgi_server, live_post):
+    post, editor = live_post
+    publish(post, editor, "Su-34 filmed over al-Harra",
+            body='<p>Video:</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Su-34 over al-Harra"></iframe>')
+    third_party = []
+    page.on("request", lambda request: third_party.append(request.url) if "127.0.0.1" not in request.url else None)
+    page.goto(asgi_server.url + post.get_absolute_url())
+    facade = page.locator(".video-facade__link", has_text="Su-34 over al-Harra")
+    expect(facade).to_be_visible()
+    expect(page.locator("iframe")).to_have_count(0)
+    page.wait_for_timeout(300)
+    assert third_party == []
+    facade.click()
+    expect(page.locator('iframe[src^="https://www.youtube-nocookie.com/embed/abcDEF12345"]')).to_have_count(1)

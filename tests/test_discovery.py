@@ -262,3 +262,19 @@ def test_the_post_page_draws_its_places_on_a_map_of_its_own(client, post):
     assert "Douma" in svg and "al-Harra" in svg
     assert "Unlocated village" not in svg and "Secret place" not in svg
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched from elsewhere
+
+
+def test_on_postgresql_search_uses_the_gin_index(db):
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+    from django.db import connection
+
+    from liveupdates.models import Entry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the index exists on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # an empty table would otherwise always be scanned
+    plan = Entry.objects.annotate(document=SearchVector("headline", "body", config="english")).filter(
+        document=SearchQuery("douma", config="english", search_type="websearch")
+    ).explain()
+    assert "entry_search_idx" in plan

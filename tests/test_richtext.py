@@ -75,3 +75,16 @@ def test_images_without_alt_are_found():
 
 def test_excerpt_is_plain_text():
     assert richtext.excerpt("<p>Russian <b>jets</b> &amp; artillery</p>", words=3) == "Russian jets &…"
+
+
+def test_videos_render_as_click_to_load_facades_with_no_third_party_request():
+    html = richtext.render('<p>Watch:</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Su-34 over al-Harra"></iframe>')
+    assert "<iframe" not in html
+    assert 'data-embed="https://www.youtube-nocookie.com/embed/abcDEF12345?autoplay=1"' in html
+    assert '<a class="video-facade__link" href="https://www.youtube-nocookie.com/embed/abcDEF12345"' in html
+    assert "Su-34 over al-Harra" in html
+
+
+def test_a_video_title_cannot_inject_markup_into_the_facade():
+    html = richtext.render('<iframe src="https://www.youtube.com/embed/abcDEF12345" title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>')
+    assert "<script" not in html

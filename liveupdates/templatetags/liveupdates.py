@@ -11,7 +11,7 @@ register = template.Library()
 @register.filter
 def rich(html):
     """Render stored rich text. Sanitised again here, so nothing unsanitised is ever marked safe."""
-    return mark_safe(richtext.sanitize(html))  # noqa: S308 - the output of the allowlist sanitiser
+    return mark_safe(richtext.render(html))  # noqa: S308 - the output of the allowlist sanitiser
 
 
 @register.filter
