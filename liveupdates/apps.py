@@ -8,6 +8,7 @@ class LiveUpdatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import live
+        from . import fragments, live
 
         live.connect()
+        fragments.connect()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from . import live, seo, workflow
+from . import fragments, live, seo, workflow
 from .models import Author, Column, Entry, EntryStatus, LivePost, Place, Source
 from .maps import place_map
 from .pagination import page_of
@@ -20,6 +20,7 @@ from .sitemaps import news_posts
 from .stream import parse_cursor
 
 POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
+PAGE_MAX_AGE = 2  # seconds a CDN may serve a live page; the stream carries what happens after
 POSTS_PER_COLUMN_ON_HOME = 4
 
 
@@ -50,10 +51,13 @@ def _post_context(request, post, entries):
     # replayed to the page (and applied idempotently) rather than lost.
     live_cursor = live.latest_event_id(post)
     page = page_of(entries.for_display(), before=request.GET.get("before"))
+    fragments.attach_html(page.entries)
     pinned = None
     key_events = []
     if page.is_first:
-        pinned = entries.filter(is_pinned=True).for_display().first()
+        pinned = entries.filter(is_pinned=True).first()
+        if pinned is not None:
+            fragments.attach_html([pinned], pinned_slot=True)
         key_events = live.key_events_for(entries)
     return {
         "live_cursor": live_cursor,
@@ -68,13 +72,30 @@ def _post_context(request, post, entries):
 
 def post_detail(request, slug):
     post = get_object_or_404(LivePost.objects.published().select_related("column"), slug=slug)
-    entries = Entry.objects.published().for_post(post)
-    context = _post_context(request, post, entries)
-    # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
-    context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, context["page"].entries))
-    if context["page"].is_first:
-        context["place_map"] = place_map(Place.objects.filter(pk__in=entries.values("places")).exclude(latitude=None))
-    return render(request, "liveupdates/post.html", context)
+    before = request.GET.get("before")
+    live_cursor = live.latest_event_id(post)
+    key = fragments.page_key(post, live_cursor, before)
+
+    def render_page():
+        entries = Entry.objects.published().for_post(post)
+        context = _post_context(request, post, entries)
+        # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
+        context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, context["page"].entries))
+        if context["page"].is_first:
+            context["place_map"] = place_map(Place.objects.filter(pk__in=entries.values("places")).exclude(latitude=None))
+        # Keep the page no longer than until its next scheduled entry is due.
+        due = Entry.objects.scheduled().for_post(post).order_by("published_at").values_list("published_at", flat=True).first()
+        ttl = (due - timezone.now()).total_seconds() if due else fragments.PAGE_TTL
+        return render(request, "liveupdates/post.html", context).content, ttl
+
+    etag = f'"{key[5:21]}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(fragments.cached_page(key, render_page))
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
+    return response
 
 
 def entry_detail(request, post_slug, pk):
@@ -85,6 +106,7 @@ def entry_detail(request, post_slug, pk):
 
 def _entry_list(request, template, queryset, context):
     page = page_of(queryset.for_display(), before=request.GET.get("before"))
+    fragments.attach_html(page.entries)
     return render(request, template, {**context, "page": page})
 
 

@@ -278,6 +278,13 @@ def record_edit(*, entry, user, created):
         transaction.on_commit(lambda: entry_changed.send(sender=Entry, entry=entry, action="edited"))
 
 
+def record_post_edit(*, post, user):
+    """Record a live post's settings being saved (coverage times, headline) and tell live readers."""
+    WorkflowEvent.objects.create(post=post, action="edited", from_status=post.status, to_status=post.status, actor=user)
+    if post.status == PostStatus.PUBLISHED:
+        transaction.on_commit(lambda: post_changed.send(sender=LivePost, post=post, action="edited"))
+
+
 # --- Live post actions ---------------------------------------------------------
 
 

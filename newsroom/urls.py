@@ -2,14 +2,21 @@ from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.http import HttpResponsePermanentRedirect
 from django.views.static import serve
 
 from liveupdates import uploads
 from liveupdates.api import api
 
+
+
+def favicon(request):
+    # Looked up per request: the fingerprinted name exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("liveupdates/icon.svg"))
+
+
 urlpatterns = [
-    path("favicon.ico", RedirectView.as_view(url=static("liveupdates/icon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("admin/uploads/image/", uploads.upload_image, name="richtext_image_upload"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -6,6 +6,16 @@ from .factories import EntryFactory, LivePostFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rolled-back tests reuse primary keys; a page cached by one must not answer another.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield

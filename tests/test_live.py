@@ -414,3 +414,20 @@ async def test_the_asgi_entry_point_answers_404_for_an_unknown_post(fresh_hub):
 async def test_the_asgi_entry_point_hands_every_other_path_to_django(fresh_hub):
     start, body = await asgi_call("/")
     assert start["status"] == 200 and b"<!doctype html>" in body
+
+
+@pytest.mark.django_db
+def test_ending_coverage_in_the_admin_tells_live_readers(client, editor, post, django_capture_on_commit_callbacks):
+    client.force_login(editor)
+    ended = timezone.localtime(timezone.now() - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:liveupdates_livepost_change", args=[post.pk]), {
+            "column": post.column.pk, "headline": post.headline, "slug": post.slug, "summary": post.summary,
+            "coverage_start_0": timezone.localtime(post.coverage_start).strftime("%Y-%m-%d"),
+            "coverage_start_1": timezone.localtime(post.coverage_start).strftime("%H:%M:%S"),
+            "coverage_end_0": ended.strftime("%Y-%m-%d"), "coverage_end_1": ended.strftime("%H:%M:%S"),
+            "lead_image_alt": "", "lead_image_credit": "",
+        })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    [event] = events(post)
+    assert event == {"type": "coverage", "live": False, "public": True, "coverage_end": event["coverage_end"]}

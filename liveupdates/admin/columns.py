@@ -61,6 +61,8 @@ class LivePostAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if change:
+            workflow.record_post_edit(post=obj, user=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_publish_post": workflow.can_publish_post(request.user)}
