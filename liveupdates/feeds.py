@@ -107,21 +107,21 @@ class AuthorFeed(_SubjectFeed):
     model = Author
 
     def entries(self, author):
-        return Entry.objects.published().filter(authors=author)
+        return Entry.objects.published().by_author(author)
 
 
 class PlaceFeed(_SubjectFeed):
     model = Place
 
     def entries(self, place):
-        return Entry.objects.published().filter(pk__in=Entry.objects.filter(places__path__startswith=place.path).values("pk"))
+        return Entry.objects.published().in_place(place)
 
 
 class SourceFeed(_SubjectFeed):
     model = Source
 
     def entries(self, source):
-        return Entry.objects.published().filter(pk__in=Entry.objects.filter(sources=source).values("pk"))
+        return Entry.objects.published().citing(source)
 
 
 class TagFeed(_SubjectFeed):
@@ -134,7 +134,7 @@ class TagFeed(_SubjectFeed):
         return reverse("liveupdates:tag", args=[tag.slug])
 
     def entries(self, tag):
-        return Entry.objects.published().filter(tags=tag)
+        return Entry.objects.published().tagged(tag)
 
 
 def atom(feed_class):

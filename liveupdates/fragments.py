@@ -78,22 +78,32 @@ def page_key(post, live_cursor, before):
 def cached_page(key, render):
     """The page stored under `key`, rendering it (once across processes) when missing.
 
-    `render` returns (content, seconds the content may be kept at most).
+    `render` returns (content, seconds the content may be kept at most). The
+    deadline is stored with the page and checked here, not left to the cache's
+    expiry: a scheduled entry must appear at its second.
     """
-    page = cache.get(key)
+
+    def fresh():
+        stored = cache.get(key)
+        if stored is not None and stored[0] > time.time():
+            return stored[1]
+        return None
+
+    page = fresh()
     if page is not None:
         return page
     if cache.add(key + ":lock", 1, timeout=LOCK_TTL):
         try:
             page, ttl = render()
-            cache.set(key, page, timeout=max(1, min(PAGE_TTL, ttl)))
+            ttl = max(0.0, min(PAGE_TTL, ttl))
+            cache.set(key, (time.time() + ttl, page), timeout=PAGE_TTL)
             return page
         finally:
             cache.delete(key + ":lock")
     deadline = time.monotonic() + WAIT_FOR_RENDER
     while time.monotonic() < deadline:
         time.sleep(0.02)
-        page = cache.get(key)
+        page = fresh()
         if page is not None:
             return page
     return render()[0]  # the renderer is slow or gone: do not make readers wait longer

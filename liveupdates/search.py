@@ -44,11 +44,11 @@ def _filtered(data):
     if data.get("column"):
         entries = entries.filter(post__column=data["column"])
     if data.get("place"):
-        entries = entries.filter(pk__in=Entry.objects.filter(places__path__startswith=data["place"].path).values("pk"))
+        entries = entries.in_place(data["place"])
     if data.get("source"):
-        entries = entries.filter(pk__in=Entry.objects.filter(sources=data["source"]).values("pk"))
+        entries = entries.citing(data["source"])
     if data.get("author"):
-        entries = entries.filter(pk__in=Entry.objects.filter(authors=data["author"]).values("pk"))
+        entries = entries.by_author(data["author"])
     if data.get("since"):
         entries = entries.filter(published_at__date__gte=data["since"])
     if data.get("until"):

@@ -21,7 +21,7 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, connection
 
 from . import live
 
@@ -80,8 +80,13 @@ class Hub:
         """Run ORM work on the hub's own thread (one database connection per process)."""
 
         def call():
-            close_old_connections()
-            return function(*args)
+            # The hub keeps its one connection for the life of the process; a
+            # broken one is dropped and the next call reconnects.
+            try:
+                return function(*args)
+            except (InterfaceError, OperationalError):
+                connection.close()
+                raise
 
         return await self.loop.run_in_executor(self.executor, call)
 

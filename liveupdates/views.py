@@ -92,7 +92,8 @@ def post_detail(request, slug):
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(fragments.cached_page(key, render_page))
+        content = fragments.cached_page(key, render_page) if settings.NEWSROOM_PAGE_CACHE else render_page()[0]
+        response = HttpResponse(content)
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
     return response
@@ -112,13 +113,13 @@ def _entry_list(request, template, queryset, context):
 
 def author_detail(request, slug):
     author = get_object_or_404(Author, slug=slug)
-    return _entry_list(request, "liveupdates/author.html", Entry.objects.published().filter(authors=author), {"author": author})
+    return _entry_list(request, "liveupdates/author.html", Entry.objects.published().by_author(author), {"author": author})
 
 
 def place_detail(request, slug):
     place = get_object_or_404(Place, slug=slug)
     # A place's page includes everything reported from places inside it.
-    entries = Entry.objects.published().filter(pk__in=Entry.objects.filter(places__path__startswith=place.path).values("pk"))
+    entries = Entry.objects.published().in_place(place)
     children = place.children.order_by("name")
     return _entry_list(
         request, "liveupdates/place.html", entries,
@@ -128,13 +129,13 @@ def place_detail(request, slug):
 
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
-    entries = Entry.objects.published().filter(pk__in=Entry.objects.filter(sources=source).values("pk"))
+    entries = Entry.objects.published().citing(source)
     return _entry_list(request, "liveupdates/source.html", entries, {"source": source})
 
 
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
-    return _entry_list(request, "liveupdates/tag.html", Entry.objects.published().filter(tags=tag), {"tag": tag})
+    return _entry_list(request, "liveupdates/tag.html", Entry.objects.published().tagged(tag), {"tag": tag})
 
 
 @never_cache

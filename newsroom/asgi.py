@@ -10,6 +10,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+# Under ASGI, Django runs sync code on short-lived threads: a persistent connection
+# would outlive its thread and leak (measured: "too many clients" within seconds).
+os.environ.setdefault("DJANGO_CONN_MAX_AGE", "0")
 
 django_application = get_asgi_application()
 

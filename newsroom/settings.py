@@ -117,7 +117,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while a journalist saves; IMMEDIATE takes the write
     # lock at BEGIN so two writers queue instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -170,6 +169,10 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Whole live pages are cached, keyed by their latest live event (liveupdates/fragments.py).
+# Off only to measure the cost of a miss (bench/pages.py).
+NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)
 
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))

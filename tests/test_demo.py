@@ -91,3 +91,14 @@ def test_the_demo_does_not_copy_the_seed_article(settings):
     bodies = " ".join(Entry.objects.values_list("body", flat=True))
     copied = [s for s in sentences if s in bodies]
     assert not copied
+
+
+def test_generate_entries_bulk_creates_published_entries(post, capsys):
+    call_command("generate_entries", "--post", post.slug, "--count", "120", "--batch", "50")
+    assert Entry.objects.published().filter(post=post).count() == 120
+    assert "Created 120" in capsys.readouterr().out
+
+
+def test_generate_entries_refuses_an_unknown_post(db):
+    with pytest.raises(CommandError, match="no live post"):
+        call_command("generate_entries", "--post", "nope", "--count", "5")

@@ -218,7 +218,7 @@ def test_the_api_since_filter_and_key_events(client, post, editor):
 @pytest.mark.parametrize(
     "url, status",
     [("/api/entries?cursor=nonsense", 400), ("/api/entries?since=not-a-date", 422), ("/api/entries?since=2026-11-25T10:00:00", 400),
-     ("/api/entries?place=nowhere", 404), ("/api/entries/999999", 404), ("/api/posts/no-such-post", 404), ("/api/places?cursor=abc", 400),
+     ("/api/entries?place=nowhere", 404), ("/api/entries?author=nobody", 404), ("/api/entries?tag=none", 404), ("/api/entries/999999", 404), ("/api/posts/no-such-post", 404), ("/api/places?cursor=abc", 400), ("/api/columns?cursor=%C2%B2", 400),
      ("/api/entries?key_events=perhaps", 422)],
 )
 def test_bad_api_parameters_are_clear_4xx_errors(client, db, url, status):

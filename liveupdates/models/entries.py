@@ -46,6 +46,21 @@ class EntryQuerySet(models.QuerySet):
     def for_post(self, post):
         return self.filter(post=post)
 
+    # Subjects are matched through a subquery, so an entry with two matching
+    # places (or cited twice) is listed once, without DISTINCT.
+    def in_place(self, place):
+        """Entries naming `place` or any place inside it (Aleppo includes its neighbourhoods)."""
+        return self.filter(pk__in=Entry.objects.filter(places__path__startswith=place.path).values("pk"))
+
+    def citing(self, source):
+        return self.filter(pk__in=Entry.objects.filter(sources=source).values("pk"))
+
+    def by_author(self, author):
+        return self.filter(pk__in=Entry.objects.filter(authors=author).values("pk"))
+
+    def tagged(self, tag):
+        return self.filter(pk__in=Entry.objects.filter(tags=tag).values("pk"))
+
     def newest_first(self):
         # pk breaks ties: two entries published in the same second keep one order.
         return self.order_by("-published_at", "-pk")
