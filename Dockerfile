@@ -14,4 +14,4 @@ RUN DJANGO_DEBUG=1 python manage.py collectstatic --noinput \
 USER newsroom
 
 EXPOSE 8000
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "newsroom.wsgi:application"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"]

@@ -135,11 +135,11 @@ def main():
     ports = {"granian": 8811, "uvicorn": 8812, "granian_miss": 8813, "static": 8814, "proxy": 8815}
     servers = [
         start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian"]),
-               "--workers", "2", "newsroom.wsgi:application"], env),
+               "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], env),
         start([sys.executable, "-m", "uvicorn", "newsroom.asgi:application", "--host", "127.0.0.1", "--port", str(ports["uvicorn"]),
                "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"], env),
         start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian_miss"]),
-               "--workers", "2", "newsroom.wsgi:application"], {**env, "NEWSROOM_PAGE_CACHE": "0"}),
+               "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], {**env, "NEWSROOM_PAGE_CACHE": "0"}),
     ]
     try:
         html = wait_for(f"http://127.0.0.1:{ports['granian']}{PATH}")
