@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from . import workflow
 from .images import reencode, stored_name
 
 UPLOAD_DIR = "uploads"
@@ -43,8 +44,7 @@ def _reply(request, *, url=None, error=None):
 @csrf_exempt
 @require_POST
 def upload_image(request):
-    user = request.user
-    if not (user.is_active and user.is_staff and (user.has_perm("liveupdates.add_entry") or user.has_perm("liveupdates.change_entry"))):
+    if not workflow.can_upload(request.user):
         return JsonResponse({"uploaded": 0, "error": {"message": _("Log in as newsroom staff to upload images.")}}, status=403)
     token = request.POST.get("ckCsrfToken")
     if token is not None and token != request.COOKIES.get("ckCsrfToken"):

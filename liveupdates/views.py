@@ -151,7 +151,7 @@ def preview_entry(request, pk):
 def preview_post(request, pk):
     """A live post in any state, with the entries that are or will be public; staff only."""
     post = get_object_or_404(LivePost.objects.select_related("column"), pk=pk)
-    if not (request.user.is_active and request.user.is_staff and request.user.has_perm("liveupdates.view_livepost")):
+    if not workflow.can_preview_post(request.user):
         raise PermissionDenied
     entries = Entry.objects.for_post(post).filter(status=EntryStatus.PUBLISHED)
     context = _post_context(request, post, entries)

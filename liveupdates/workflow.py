@@ -84,6 +84,28 @@ def can_publish_post(user):
     return _is_staff(user) and user.has_perm("liveupdates.publish_livepost")
 
 
+def can_see_desk(user):
+    """The live desk and previews: any newsroom member who can read entries."""
+    return _is_staff(user) and user.has_perm("liveupdates.view_entry")
+
+
+def can_compose(user):
+    return _is_staff(user) and user.has_perm("liveupdates.add_entry")
+
+
+def can_upload(user):
+    return _is_staff(user) and (user.has_perm("liveupdates.add_entry") or user.has_perm("liveupdates.change_entry"))
+
+
+def can_review(user):
+    """The review queue: those who return or publish others' entries."""
+    return _is_staff(user) and (user.has_perm("liveupdates.review_entry") or user.has_perm("liveupdates.publish_entry"))
+
+
+def can_preview_post(user):
+    return _is_staff(user) and user.has_perm("liveupdates.view_livepost")
+
+
 @dataclass(frozen=True)
 class Allowed:
     """The actions a user may take on one entry now; templates show only these."""

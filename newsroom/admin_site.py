@@ -12,9 +12,10 @@ class NewsroomAdminSite(admin.AdminSite):
     def each_context(self, request):
         context = super().each_context(request)
         # Imported late: the admin site is built before the apps' models load.
+        from liveupdates import workflow
         from liveupdates.models import Entry
 
-        if request.user.is_active and request.user.has_perm("liveupdates.publish_entry"):
+        if workflow.can_review(request.user):
             context["review_queue_count"] = Entry.objects.in_review().count()
         return context
 
@@ -22,7 +23,9 @@ class NewsroomAdminSite(admin.AdminSite):
         from liveupdates.models import LivePost
 
         extra_context = extra_context or {}
-        if request.user.has_perm("liveupdates.view_entry"):
+        from liveupdates import workflow
+
+        if workflow.can_see_desk(request.user):
             # Live posts first (coverage not ended), then drafts being prepared.
             extra_context["desk_posts"] = list(
                 LivePost.objects.filter(coverage_end__isnull=True).select_related("column").newest_first()[:12]

@@ -93,9 +93,9 @@ class LivePostAdmin(admin.ModelAdmin):
         """The live desk: compose at the top, the post's entries below, newest first."""
         post = get_object_or_404(LivePost.objects.select_related("column"), pk=pk)
         user = request.user
-        if not user.has_perm("liveupdates.view_entry"):
+        if not workflow.can_see_desk(user):
             raise PermissionDenied
-        can_compose = user.has_perm("liveupdates.add_entry")
+        can_compose = workflow.can_compose(user)
         form = None
         if can_compose:
             initial = {}

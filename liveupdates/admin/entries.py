@@ -143,7 +143,7 @@ class EntryAdmin(admin.ModelAdmin):
         )
 
     def review_queue(self, request):
-        if not (request.user.has_perm("liveupdates.review_entry") or request.user.has_perm("liveupdates.publish_entry")):
+        if not workflow.can_review(request.user):
             raise PermissionDenied
         entries = (
             Entry.objects.in_review()
