@@ -110,12 +110,13 @@ def test_an_entry_permalink_carries_blogposting(client, world):
     assert item["@type"] == "BlogPosting" and item["headline"] == "Visible strike report"
 
 
-@pytest.mark.parametrize("page", ["home", "post", "entry", "column", "author", "place", "source"])
+@pytest.mark.parametrize("page", ["home", "post", "entry", "column", "author", "place", "source", "tag", "search"])
 def test_public_pages_have_canonical_urls_and_social_cards(client, world, page):
     urls = {
         "home": "/", "post": world["post"].get_absolute_url(), "entry": world["public"].get_absolute_url(),
         "column": world["post"].column.get_absolute_url(), "author": world["author"].get_absolute_url(),
         "place": world["place"].get_absolute_url(), "source": world["source"].get_absolute_url(),
+        "tag": "/tags/douma/", "search": "/search/",
     }
     html = client.get(urls[page]).content.decode()
     assert f'<link rel="canonical" href="http://127.0.0.1:8000{urls[page]}">' in html
