@@ -76,6 +76,22 @@ class Hub:
                 await self.db(self._listen)
             self.task = asyncio.create_task(self._run(), name="live-hub")
 
+    async def stop(self):
+        """Stop reading and let go of both database connections (tests, shutdown)."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        if self.listener is not None:
+            with contextlib.suppress(Exception):
+                self.loop.remove_reader(self.listener.fileno())
+                self.listener.close()
+            self.listener = None
+        if self.loop is not None:
+            # Looked up on the hub thread: each thread has its own connection object.
+            await self.loop.run_in_executor(self.executor, lambda: connection.close())
+        self.executor.shutdown(wait=False)
+
     async def db(self, function, *args):
         """Run ORM work on the hub's own thread (one database connection per process)."""
 

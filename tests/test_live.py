@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test import AsyncClient
@@ -188,13 +189,13 @@ def test_an_ended_post_does_not_listen(client):
 # --- The stream ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_hub():
+@pytest_asyncio.fixture
+async def fresh_hub():
     stream._hub = None
     yield
     hub = stream._hub
-    if hub is not None and hub.task is not None:
-        hub.task.cancel()
+    if hub is not None:
+        await hub.stop()  # its connections must not outlive the test database
     stream._hub = None
 
 
