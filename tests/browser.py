@@ -81,3 +81,12 @@ def start_server(media_root):
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the test server did not answer within 30 s")
+
+
+def ensure_roles():
+    """Make the Journalists and Editors groups again: transactional tests empty every table."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("liveupdates.migrations.0002_newsroom_groups").create_groups(apps, None)

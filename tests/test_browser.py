@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -125,3 +126,124 @@ def test_a_video_loads_nothing_from_youtube_until_the_reader_clicks(page, asgi_s
     assert third_party == []
     facade.click()
     expect(page.locator('iframe[src^="https://www.youtube-nocookie.com/embed/abcDEF12345"]')).to_have_count(1)
+
+
+# --- The newsroom's journey, end to end ------------------------------------------------------
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+PASSWORD = "correct horse battery staple"
+
+
+def shoot(page, name, **kwargs):
+    """Screenshots for the README: written when NEWSROOM_SCREENSHOTS=1 (make screenshots)."""
+    if os.environ.get("NEWSROOM_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **kwargs)
+
+
+def log_in(browser, server, username):
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.goto(server.url + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.get_by_role("link", name="Log out").or_(page.locator("#logout-form"))).to_have_count(1)
+    return page
+
+
+def pick(page, field, text):
+    page.locator(f".nl-field--{field} .select2-selection").click()
+    page.keyboard.type(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def test_journalist_writes_editor_returns_then_publishes_reader_sees_it_then_it_is_withdrawn(browser, asgi_server):
+    from liveupdates.models import Author
+
+    from .browser import ensure_roles
+    from .factories import PlaceFactory, SourceFactory
+
+    ensure_roles()
+    journalist = UserFactory(username="jo", group="Journalists")
+    UserFactory(username="ed", group="Editors")
+    Author.objects.create(name="Pierre Vaux", slug="pierre-vaux", user=journalist)
+    PlaceFactory(name="Tell Mutawwaq")
+    SourceFactory(name="Qasioun News Network")
+    post = LivePostFactory(headline="Russian jets strike Daraa province again")
+    PublishedEntryFactory(post=post, headline="Earlier update", announced_at=timezone.now())
+
+    reader = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    reader.goto(asgi_server.url + post.get_absolute_url())
+
+    # The journalist writes on the live desk and submits.
+    jo = log_in(browser, asgi_server, "jo")
+    jo.goto(asgi_server.url + f"/admin/liveupdates/livepost/{post.pk}/desk/")
+    jo.fill("#id_headline", "Strikes near Tell Mutawwaq")
+    body = jo.frame_locator("iframe.cke_wysiwyg_frame").locator("body")
+    body.click()
+    body.type("Activists report two air strikes near Tell Mutawwaq.")
+    pick(jo, "places", "Tell Mutawwaq")
+    pick(jo, "sources", "Qasioun")
+    jo.fill("#id_tags", "air strikes")
+    expect(jo.locator("button", has_text="Publish")).to_have_count(0)  # never offered to a journalist
+    shoot(jo, "live-desk")
+    jo.locator(".nl-compose").get_by_role("button", name="Submit for review").click()
+    expect(jo.get_by_text("Your entry was sent to the editors for review.")).to_be_visible()
+    expect(jo.locator("button", has_text="Publish")).to_have_count(0)
+
+    # The editor finds it in the review queue and returns it with a note.
+    ed = log_in(browser, asgi_server, "ed")
+    ed.goto(asgi_server.url + "/admin/")
+    ed.get_by_role("link", name="Review queue: 1 entry waiting").click()
+    shoot(ed, "review-queue", full_page=True)
+    item = ed.locator("li.nl-entry", has_text="Strikes near Tell Mutawwaq")
+    item.locator("summary", has_text="Return to author").click()
+    item.get_by_label("What should the author change?").fill("Which village exactly? Add the time of the strikes.")
+    item.get_by_role("button", name="Return with note").click()
+    expect(ed.get_by_text("was returned to its author")).to_be_visible()
+
+    # The journalist sees the note, fixes the entry and submits again.
+    jo.goto(asgi_server.url + f"/admin/liveupdates/livepost/{post.pk}/desk/")
+    mine = jo.locator("li.nl-entry", has_text="Strikes near Tell Mutawwaq")
+    expect(mine).to_contain_text("Which village exactly?")
+    mine.get_by_role("link", name="Edit").click()
+    jo.fill("#id_headline", "Two strikes near Tell Mutawwaq this morning")
+    jo.locator("input[name=_save]").click()
+    jo.goto(asgi_server.url + f"/admin/liveupdates/livepost/{post.pk}/desk/")
+    jo.locator("li.nl-entry", has_text="Two strikes near Tell Mutawwaq").get_by_role("button", name="Submit for review").click()
+
+    # The editor publishes; the reader, who never reloaded, sees it arrive.
+    ed.goto(asgi_server.url + "/admin/liveupdates/entry/review/")
+    ed.locator("li.nl-entry", has_text="Two strikes near Tell Mutawwaq").get_by_role("button", name="Publish").click()
+    arrived = reader.locator("#entries > article", has_text="Two strikes near Tell Mutawwaq")
+    expect(arrived).to_be_visible(timeout=5000)
+    expect(arrived).to_contain_text("Pierre Vaux")
+    expect(arrived).to_contain_text("Tell Mutawwaq")
+
+    # The editor withdraws it; it disappears for the reader.
+    ed.goto(asgi_server.url + f"/admin/liveupdates/livepost/{post.pk}/desk/")
+    entry = ed.locator("li.nl-entry", has_text="Two strikes near Tell Mutawwaq")
+    entry.locator("summary", has_text="Withdraw").click()
+    entry.get_by_label("Reason (kept in the history)").fill("The agency retracted the report.")
+    entry.get_by_role("button", name="Withdraw from the site").click()
+    expect(arrived).to_have_count(0, timeout=5000)
+
+
+def test_the_demo_live_post_on_a_phone_and_on_a_desktop(browser, asgi_server):
+    from liveupdates import demo
+
+    from .browser import ensure_roles
+
+    ensure_roles()
+    demo.load(editor=UserFactory(username="demo-editor", is_superuser=True))
+    url = asgi_server.url + "/live/russian-jets-strike-daraa-again/"
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True).new_page()
+    phone.goto(url)
+    expect(phone.locator("#entries > article").first).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # nothing overflows sideways
+    shoot(phone, "live-post-phone")
+    desktop = browser.new_context(viewport={"width": 1280, "height": 1100}).new_page()
+    desktop.goto(url)
+    expect(desktop.locator("#key-events")).to_contain_text("Fourteen civilians killed in Douma")
+    expect(desktop.locator("#pinned .video-facade__link")).to_be_visible()
+    shoot(desktop, "live-post-desktop")
