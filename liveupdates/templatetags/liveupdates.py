@@ -35,3 +35,11 @@ def absolute(path):
     from django.conf import settings
 
     return path if "://" in str(path) else settings.SITE_URL + str(path)
+
+
+@register.filter
+def iso(moment):
+    """ISO 8601 to the second, as <time datetime> wants it (HTML allows at most three fractional digits)."""
+    if not moment:
+        return ""
+    return timezone.localtime(moment).replace(microsecond=0).isoformat()
