@@ -204,14 +204,8 @@ CKEDITOR_CONFIGS = {
         "height": 180,
         "width": "100%",
         "language": "en-gb",
-        # The editor's filter mirrors the server's allowlist so what a journalist
-        # sees while typing is what readers will get; the server still decides.
-        "allowedContent": (
-            "p br strong em b i u s blockquote ul ol li h3 h4 figure figcaption;"
-            "a[!href,title];"
-            "img[!src,alt,width,height];"
-            "iframe[!src,title,allowfullscreen,width,height]"
-        ),
+        # The editor keeps its own filter (derived from the buttons above, which the
+        # upload widget needs); what is stored is decided by the server's allowlist.
         "image_prefillDimensions": False,
     },
 }

@@ -157,6 +157,29 @@ def pick(page, field, text):
     page.locator(".select2-results__option", has_text=text).first.click()
 
 
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def attach_photo(page, alt):
+    """Paste a photo into CKEditor (its upload plugin sends it to our uploader), then describe it in the image dialog."""
+    page.evaluate(
+        """([png]) => {
+            const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "strike.png", {type: "image/png"}));
+            const editor = CKEDITOR.instances.id_body;
+            editor.focus();
+            editor.fire("paste", {dataValue: "", method: "paste", dataTransfer: new CKEDITOR.plugins.clipboard.dataTransfer(transfer)});
+        }""",
+        [PNG_1PX],
+    )
+    image = page.frame_locator("iframe.cke_wysiwyg_frame").locator('img[src^="/media/uploads/"]')
+    expect(image).to_have_count(1, timeout=10000)  # uploaded, verified and re-encoded by the server
+    image.dblclick()
+    page.get_by_label("Alternative Text").fill(alt)
+    page.locator(".cke_dialog").get_by_role("button", name="OK").click()
+
+
 def test_journalist_writes_editor_returns_then_publishes_reader_sees_it_then_it_is_withdrawn(browser, asgi_server):
     from liveupdates.models import Author
 
@@ -182,6 +205,7 @@ def test_journalist_writes_editor_returns_then_publishes_reader_sees_it_then_it_
     body = jo.frame_locator("iframe.cke_wysiwyg_frame").locator("body")
     body.click()
     body.type("Activists report two air strikes near Tell Mutawwaq.")
+    attach_photo(jo, "Smoke rising over Tell Mutawwaq")
     pick(jo, "places", "Tell Mutawwaq")
     pick(jo, "sources", "Qasioun")
     jo.fill("#id_tags", "air strikes")
@@ -219,6 +243,7 @@ def test_journalist_writes_editor_returns_then_publishes_reader_sees_it_then_it_
     expect(arrived).to_be_visible(timeout=5000)
     expect(arrived).to_contain_text("Pierre Vaux")
     expect(arrived).to_contain_text("Tell Mutawwaq")
+    expect(arrived.locator('img[alt="Smoke rising over Tell Mutawwaq"]')).to_have_count(1)
 
     # The editor withdraws it; it disappears for the reader.
     ed.goto(asgi_server.url + f"/admin/liveupdates/livepost/{post.pk}/desk/")
