@@ -1,7 +1,14 @@
+import difflib
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from . import richtext
 
 from .models import Citation, Entry
 
@@ -50,3 +57,49 @@ class ScheduleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("Leave empty to publish now. A later time schedules the entry; it appears by itself then."),
     )
+
+
+class EntryAdminForm(forms.ModelForm):
+    """The full entry form, with the version the editor started from.
+
+    Two people editing one entry: the second save is refused with what the
+    first one saved, instead of silently overwriting it. The check and the
+    version bump are one conditional UPDATE inside the admin's transaction, so
+    the database decides even when both press Save at the same moment.
+    """
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Entry
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk or self.errors:
+            return cleaned
+        expected = cleaned.get("loaded_version")
+        if Entry.objects.filter(pk=self.instance.pk, version=expected).update(version=F("version") + 1):
+            self.instance.version = expected + 1
+            return cleaned
+        saved = Entry.objects.select_related("updated_by").get(pk=self.instance.pk)
+        theirs = [saved.headline, *richtext.plain_text(saved.body).split(". ")]
+        yours = [cleaned.get("headline", ""), *richtext.plain_text(cleaned.get("body", "")).split(". ")]
+        changes = "\n".join(difflib.unified_diff(yours, theirs, "your text", "saved text", lineterm="", n=1))
+        raise forms.ValidationError(
+            gettext(
+                "%(who)s saved this entry at %(when)s while you were editing, so your changes were not saved. "
+                "Their text is shown below; copy your changes, reload the page and apply them again.\n%(changes)s"
+            )
+            % {
+                "who": saved.updated_by.get_username() if saved.updated_by else gettext("Someone"),
+                "when": timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
+                "changes": changes,
+            },
+            code="stale",
+        )

@@ -159,7 +159,8 @@ def test_a_forged_status_field_in_the_change_form_is_ignored(client, journalist,
     client.post(
         reverse("admin:liveupdates_entry_change", args=[entry.pk]),
         {"post": post.pk, "headline": "Edited", "body": "<p>x</p>", "status": "published", "published_at": "2020-01-01 00:00",
-         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"},
+         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+         "loaded_version": entry.version},
     )
     entry.refresh_from_db()
     assert entry.headline == "Edited" and entry.status == EntryStatus.DRAFT and entry.published_at is None
@@ -171,7 +172,8 @@ def test_editing_a_published_entry_is_recorded(client, editor, post):
     client.post(
         reverse("admin:liveupdates_entry_change", args=[entry.pk]),
         {"post": post.pk, "headline": "Corrected", "body": "<p>14 civilians, not 15</p>", "tags": "",
-         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"},
+         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+         "loaded_version": entry.version},
     )
     event = WorkflowEvent.objects.get(entry=entry, action="edited")
     assert event.actor == editor
@@ -229,3 +231,44 @@ def test_the_audit_log_is_read_only(client, editor, draft, journalist):
     response = client.get(reverse("admin:liveupdates_workflowevent_changelist"))
     assert response.status_code == 200 and "submitted" in response.content.decode()
     assert client.get(reverse("admin:liveupdates_workflowevent_add")).status_code == 403
+
+
+def change_form_data(post, version, headline, body):
+    return {
+        "post": post.pk, "headline": headline, "body": body, "tags": "", "loaded_version": version,
+        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+    }
+
+
+def test_the_second_of_two_concurrent_edits_is_refused_with_what_changed_and_nothing_is_lost(client, editor, post):
+    from .factories import UserFactory
+
+    entry = PublishedEntryFactory(post=post, headline="Strikes on Douma", body="<p>Seven strikes.</p>")
+    other = UserFactory(username="desk2", group="Editors")
+    url = reverse("admin:liveupdates_entry_change", args=[entry.pk])
+    loaded_version = Entry.objects.get(pk=entry.pk).version  # both editors open the form now
+
+    client.force_login(other)
+    assert client.post(url, change_form_data(post, loaded_version, "Strikes on Douma", "<p>Seven strikes, 14 killed.</p>")).status_code == 302
+
+    client.force_login(editor)
+    response = client.post(url, change_form_data(post, loaded_version, "Air strikes on Douma", "<p>Seven strikes.</p>"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "desk2 saved this entry at" in html and "your changes were not saved" in html
+    assert "14 killed" in html  # the text they saved is shown
+    saved = Entry.objects.get(pk=entry.pk)
+    assert saved.body == "<p>Seven strikes, 14 killed.</p>" and saved.headline == "Strikes on Douma"
+
+    # Reloaded, the editor's change applies on top.
+    assert client.post(url, change_form_data(post, saved.version, "Air strikes on Douma", saved.body)).status_code == 302
+    assert Entry.objects.get(pk=entry.pk).headline == "Air strikes on Douma"
+
+
+def test_a_save_without_the_version_it_started_from_is_refused(client, editor, post):
+    entry = PublishedEntryFactory(post=post, headline="Kept")
+    client.force_login(editor)
+    data = change_form_data(post, "", "Overwritten", "<p>x</p>")
+    response = client.post(reverse("admin:liveupdates_entry_change", args=[entry.pk]), data)
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert Entry.objects.get(pk=entry.pk).headline == "Kept"

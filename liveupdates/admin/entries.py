@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import workflow
-from ..forms import NoteForm, ScheduleForm
+from ..forms import EntryAdminForm, NoteForm, ScheduleForm
 from ..models import Citation, Entry, EntryStatus, WorkflowEvent
 from .actions import entry_action
 
@@ -39,6 +39,7 @@ class WorkflowEventInline(admin.TabularInline):
 
 @admin.register(Entry)
 class EntryAdmin(admin.ModelAdmin):
+    form = EntryAdminForm
     list_display = ["__str__", "post", "status_badge", "published_at", "is_key_event", "is_pinned", "created_by", "updated_at"]
     list_filter = ["status", "is_key_event", "post__column", "post", "authors", "places", "sources", "tags"]
     list_select_related = ["post", "created_by"]
@@ -46,7 +47,7 @@ class EntryAdmin(admin.ModelAdmin):
     autocomplete_fields = ["post", "authors", "places"]
     readonly_fields = ["status", "published_at", "is_key_event", "is_pinned", "review_note", "created_by", "updated_by", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["post", "headline", "body", "authors", "places", "tags"]}),
+        (None, {"fields": ["post", "headline", "body", "authors", "places", "tags", "loaded_version"]}),
         (_("Editorial state"), {"fields": ["status", "published_at", "is_key_event", "is_pinned", "review_note"]}),
         (_("Record"), {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
     ]

@@ -109,6 +109,9 @@ class Entry(models.Model):
     is_key_event = models.BooleanField(_("key event"), default=False, editable=False)
     is_pinned = models.BooleanField(_("pinned"), default=False, editable=False)
     review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
+    # Optimistic locking: every content save moves it; a save based on an older
+    # version is refused (liveupdates.forms.EntryAdminForm), never silently lost.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # When the live stream told readers this entry exists: set once, by the one
     # process that wins the compare-and-set in liveupdates.live.announce_due.
     announced_at = models.DateTimeField(_("announced to live readers at"), null=True, blank=True, editable=False)
