@@ -90,3 +90,4 @@ def ensure_roles():
     from django.apps import apps
 
     importlib.import_module("liveupdates.migrations.0002_newsroom_groups").create_groups(apps, None)
+    importlib.import_module("liveupdates.migrations.0006_editors_read_the_login_log").allow(apps, None)

@@ -49,3 +49,41 @@ def test_the_upload_callback_runs_only_its_own_script_by_nonce(client, journalis
     nonce = csp["script-src"].split("'nonce-")[1].rstrip("'")
     assert f'<script nonce="{nonce}">' in response.content.decode()
     assert csp["default-src"] == "'none'"
+
+
+# --- Logging in -----------------------------------------------------------------------------
+
+
+def log_in(client, username, password):
+    return client.post(reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"})
+
+
+def test_guessing_a_password_is_stopped_at_the_fifth_wrong_try(client, editor):
+    for _ in range(4):
+        response = log_in(client, "ed", "wrong guess")
+        assert response.status_code == 200 and "enter the correct username and password" in response.content.decode()
+    assert log_in(client, "ed", "wrong guess").status_code == 429
+    response = log_in(client, "ed", "correct horse battery staple")  # even the right password, for 15 minutes
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_good_password_still_works_after_a_typo(client, editor):
+    log_in(client, "ed", "typo")
+    response = log_in(client, "ed", "correct horse battery staple")
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(editor.pk)
+
+
+def test_every_admin_login_is_recorded_and_editors_can_read_the_log(client, editor):
+    from axes.models import AccessLog
+
+    log_in(client, "ed", "correct horse battery staple")
+    assert AccessLog.objects.filter(username="ed").exists()
+    response = client.get(reverse("admin:axes_accesslog_changelist"))
+    assert response.status_code == 200 and "ed" in response.content.decode()
+
+
+def test_journalists_cannot_read_the_login_log(client, journalist):
+    client.force_login(journalist)
+    assert client.get(reverse("admin:axes_accesslog_changelist")).status_code == 403
