@@ -9,7 +9,9 @@ from . import richtext
 
 
 def absolute(path):
-    return settings.SITE_URL + path
+    """The public, absolute URL of a site path (NEWSROOM_SITE_URL, never the request's Host header)."""
+    path = str(path)
+    return path if "://" in path else settings.SITE_URL + path
 
 
 def _person(author):

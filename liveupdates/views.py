@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
 from . import fragments, live, seo, workflow
-from .models import Author, Column, Entry, EntryStatus, LivePost, Place, Source
+from .models import Author, Column, Entry, LivePost, Place, Source
 from .maps import place_map
 from .pagination import page_of
 from .search import SearchForm, run_search
@@ -153,7 +153,7 @@ def preview_post(request, pk):
     post = get_object_or_404(LivePost.objects.select_related("column"), pk=pk)
     if not workflow.can_preview_post(request.user):
         raise PermissionDenied
-    entries = Entry.objects.for_post(post).filter(status=EntryStatus.PUBLISHED)
+    entries = Entry.objects.for_post(post).approved()
     context = _post_context(request, post, entries)
     return render(request, "liveupdates/post.html", {**context, "preview": True})
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 import extruct
 import feedparser
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from liveupdates import workflow
@@ -66,7 +65,7 @@ def test_feed_html_is_sanitised(client, post):
 
 def test_pages_advertise_their_feeds(client, world):
     html = client.get(world["post"].get_absolute_url()).content.decode()
-    assert f'<link rel="alternate" type="application/rss+xml"' in html and f'href="/live/{world["post"].slug}/feed/"' in html
+    assert '<link rel="alternate" type="application/rss+xml"' in html and f'href="/live/{world["post"].slug}/feed/"' in html
     assert 'type="application/atom+xml"' in html
     assert 'href="/places/' in client.get(world["place"].get_absolute_url()).content.decode()
 

@@ -87,3 +87,8 @@ def test_every_admin_login_is_recorded_and_editors_can_read_the_log(client, edit
 def test_journalists_cannot_read_the_login_log(client, journalist):
     client.force_login(journalist)
     assert client.get(reverse("admin:axes_accesslog_changelist")).status_code == 403
+
+
+def test_browsers_asking_for_a_favicon_get_the_site_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("liveupdates/icon.svg")

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch, Q
@@ -34,6 +32,10 @@ class EntryQuerySet(models.QuerySet):
             post__status=PostStatus.PUBLISHED,
             post__published_at__lte=now,
         )
+
+    def approved(self):
+        """Published, whether or not its time or its post's has come: what a staff preview of a post shows."""
+        return self.filter(status=EntryStatus.PUBLISHED)
 
     def scheduled(self, now=None):
         """Published for a time that has not come yet."""
@@ -173,11 +175,6 @@ class Entry(models.Model):
     @property
     def is_scheduled(self):
         return self.status == EntryStatus.PUBLISHED and self.published_at is not None and self.published_at > timezone.now()
-
-    @property
-    def was_edited(self):
-        """Changed after readers first saw it (a correction or an update)."""
-        return bool(self.published_at and self.updated_at and self.updated_at > self.published_at + timedelta(minutes=1))
 
     @property
     def excerpt(self):

@@ -31,10 +31,9 @@ def column_nav():
 
 @register.filter
 def absolute(path):
-    """The public, absolute URL of a site path (NEWSROOM_SITE_URL, never the request's Host header)."""
-    from django.conf import settings
+    from ..seo import absolute as public_url
 
-    return path if "://" in str(path) else settings.SITE_URL + str(path)
+    return public_url(path)
 
 
 @register.filter
