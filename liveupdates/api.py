@@ -9,7 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from . import richtext
@@ -60,13 +60,20 @@ class PostOut(Schema):
     url: str
 
 
+class CorrectionOut(Schema):
+    kind: str = Field(description="'correction' or 'update'")
+    text: str = Field(description="Plain text, as readers see it")
+    at: datetime
+
+
 class EntryOut(Schema):
     id: int
     post: str
     headline: str
     body_html: str
     published_at: datetime
-    updated_at: datetime
+    updated_at: datetime = Field(description="When the words last changed (a correction, an edit), else published_at")
+    corrections: list[CorrectionOut]
     url: str
     key_event: bool
     pinned: bool
@@ -119,7 +126,8 @@ def _entry(entry):
         "headline": entry.headline,
         "body_html": richtext.sanitize(entry.body),
         "published_at": entry.published_at,
-        "updated_at": max(entry.updated_at, entry.published_at),
+        "updated_at": entry.modified_at,
+        "corrections": [{"kind": c.kind, "text": c.text, "at": c.created_at} for c in entry.corrections.all()],
         "url": entry.get_absolute_url(),
         "key_event": entry.is_key_event,
         "pinned": entry.is_pinned,

@@ -8,7 +8,8 @@ class LiveUpdatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import fragments, live
+        from . import fragments, live, revisions
 
         live.connect()
         fragments.connect()
+        revisions.register()

@@ -91,6 +91,7 @@ class DemoEntry:
     key_event: bool = False
     pinned: bool = False
     image: str = ""  # name of a generated demo photo to put in the body
+    correction: str = ""  # a public correction the editor attached after publishing
 
 
 PREVIOUS_ENTRIES = [
@@ -147,6 +148,7 @@ MAIN_ENTRIES = [
         "according to the Local Coordination Committees. Videos posted online show smoke rising over the town and heavy "
         "damage to one neighbourhood.</p>",
         240, places=("douma",), sources=(("local-coordination-committees", ""),), tags=("air strikes", "casualties"), key_event=True,
+        correction="An earlier version of this update placed Douma north-west of Damascus. It lies about 10 km to the north-east.",
     ),
     DemoEntry(
         "ISW: air campaign compensates for a stalled offensive",
@@ -245,6 +247,7 @@ def _post(column, spec, *, start, end, editor):
             column=column, slug=spec["slug"], headline=spec["headline"], summary=spec["summary"],
             coverage_start=start, coverage_end=end, created_by=editor,
         )
+        workflow.record_post_edit(post=post, user=editor, created=True)
     if post.status == PostStatus.DRAFT:
         workflow.publish_post(post=post, user=editor, at=start)
     return post
@@ -260,11 +263,14 @@ def _entry(post, spec, *, author, places, sources, editor, now):
     for slug, url in spec.sources:
         Citation.objects.create(entry=entry, source=sources[slug], url=url)
     entry.tags.set(list(spec.tags))
+    workflow.record_edit(entry=entry, user=editor, created=True)
     workflow.publish(entry=entry, user=editor, at=now - timedelta(minutes=spec.minutes_ago))
     if spec.key_event:
         workflow.set_key_event(entry=entry, user=editor, key_event=True)
     if spec.pinned:
         workflow.pin(entry=entry, user=editor)
+    if spec.correction:
+        workflow.correct(entry=entry, user=editor, text=spec.correction)
     return entry, True
 
 
@@ -311,6 +317,7 @@ def load(*, editor=None, create_accounts=False):
         entry = Entry.objects.create(post=main, headline=headline, body=body, created_by=journalist, updated_by=journalist)
         entry.authors.set([author])
         entry.places.set([places["tell-mutawwaq"] if "Tell" in headline else places["lebanon"]])
+        workflow.record_edit(entry=entry, user=journalist, created=True)
         created += 1
         if submit:
             workflow.submit_for_review(entry=entry, user=journalist)

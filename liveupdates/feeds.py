@@ -5,7 +5,9 @@ Every feed starts from Entry.objects.published(); bodies are sanitised again on 
 
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from taggit.models import Tag
 
@@ -44,7 +46,12 @@ class EntryFeed(Feed):
         return entry.headline or richtext.excerpt(entry.body, words=14)
 
     def item_description(self, entry):
-        return richtext.sanitize(entry.body)
+        # Corrections travel with the words they correct; the feed framework escapes the whole description.
+        notes = "".join(
+            format_html("<p><strong>{}, {}:</strong> {}</p>", c.get_kind_display(), timezone.localtime(c.created_at).strftime("%H:%M"), c.text)
+            for c in entry.corrections.all()
+        )
+        return richtext.sanitize(entry.body) + notes
 
     def item_link(self, entry):
         return entry.get_absolute_url()
@@ -58,7 +65,7 @@ class EntryFeed(Feed):
         return entry.published_at
 
     def item_updateddate(self, entry):
-        return max(entry.updated_at, entry.published_at)
+        return entry.modified_at
 
     def item_author_name(self, entry):
         return ", ".join(author.name for author in entry.authors.all()) or None

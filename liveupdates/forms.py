@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import richtext
 
-from .models import Citation, Entry
+from .models import Citation, CorrectionKind, Entry
 
 
 class ComposeForm(forms.ModelForm):
@@ -49,6 +49,18 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000,
     )
+
+
+class WithdrawForm(NoteForm):
+    public_note = forms.CharField(
+        label=_("Public note for readers"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional. Readers who saw the entry find this note in its place; its words are gone."),
+    )
+
+
+class CorrectionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=CorrectionKind.choices, initial=CorrectionKind.CORRECTION)
+    text = forms.CharField(label=_("Text"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ScheduleForm(forms.Form):

@@ -20,7 +20,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Author, Citation, Column, Entry, LivePost, Place, Source
+from .models import Author, Citation, Column, Entry, LivePost, Place, Source, TaggedEntry
 
 FRAGMENT_TTL = 24 * 60 * 60
 PAGE_TTL = 60  # bounds what a page shows that no event announces: its neighbours in the column
@@ -113,12 +113,12 @@ def connect():
     for model in (Author, Column, Place, Source):
         post_save.connect(bump_version, sender=model, dispatch_uid=f"fragments-save-{model.__name__}")
         post_delete.connect(bump_version, sender=model, dispatch_uid=f"fragments-delete-{model.__name__}")
-    from taggit.models import Tag, TaggedItem
+    from taggit.models import Tag
 
     # Tags and citations can change after the entry itself was saved (admin inlines,
     # the desk's many-to-many step): they move the version too, so no fragment
     # rendered in between survives.
-    for model in (Tag, TaggedItem, Citation):
+    for model in (Tag, TaggedEntry, Citation):
         post_save.connect(bump_version, sender=model, dispatch_uid=f"fragments-save-{model.__name__}")
         post_delete.connect(bump_version, sender=model, dispatch_uid=f"fragments-delete-{model.__name__}")
     for through in (Entry.authors.through, Entry.places.through):

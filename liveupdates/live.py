@@ -128,13 +128,15 @@ def entry_did_change(entry, action):
         announce_due(post=post)
         return
     if action == "withdrawn":
-        _append(post.pk, REMOVE, {"entry": entry.pk}, entry.pk)
+        # Only the removal note travels, never the withdrawn words.
+        note = {"html": render_entry(entry)} if entry.is_removed_with_note else {}
+        _append(post.pk, REMOVE, {"entry": entry.pk, **note}, entry.pk)
         _append_pinned(post)
         _append_key_events(post)
         return
     if not entry.is_public or entry.announced_at is None:
         return  # readers have not seen it yet; its announcement will carry the latest state
-    if action == "edited":
+    if action in ("edited", "corrected"):
         _append(post.pk, UPDATE, {"entry": entry.pk, "html": render_entry(entry)}, entry.pk)
         if entry.is_pinned:
             _append_pinned(post)

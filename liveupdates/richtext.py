@@ -113,6 +113,14 @@ def plain_text(html):
     return unescape(strip_tags(sanitize(html or ""))).strip()
 
 
+def plain_line(text):
+    """A plain-text note as typed, on one line: whitespace and control characters collapse to single spaces.
+
+    Plain text is never sanitised into HTML; templates and feeds escape it.
+    """
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text or "")).split())
+
+
 def excerpt(html, words=24):
     return Truncator(" ".join(plain_text(html).split())).words(words)
 

@@ -25,7 +25,7 @@ def blog_posting(entry):
         "url": absolute(entry.get_absolute_url()),
         "headline": (entry.headline or richtext.excerpt(entry.body, words=14))[:110],
         "datePublished": entry.published_at.isoformat(),
-        "dateModified": max(entry.updated_at, entry.published_at).isoformat(),
+        "dateModified": entry.modified_at.isoformat(),
         "articleBody": richtext.plain_text(entry.body),
     }
     authors = [_person(author) for author in entry.authors.all()]
@@ -42,7 +42,7 @@ def live_blog_posting(post, entries):
         "headline": post.headline[:110],
         "description": post.summary or post.headline,
         "datePublished": post.published_at.isoformat() if post.published_at else post.coverage_start.isoformat(),
-        "dateModified": max([post.updated_at, *[e.updated_at for e in entries]]).isoformat(),
+        "dateModified": max([post.updated_at, *[e.modified_at for e in entries]]).isoformat(),
         "coverageStartTime": post.coverage_start.isoformat(),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
         "liveBlogUpdate": [blog_posting(entry) for entry in entries],

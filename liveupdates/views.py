@@ -46,11 +46,12 @@ def column_detail(request, slug):
     return render(request, "liveupdates/column.html", {"column": column, "page": page})
 
 
-def _post_context(request, post, entries):
+def _post_context(request, post, entries, listed=None):
+    """`entries` are those readers may see; `listed` (default: the same) what the stream lists, removal notes included."""
     # The cursor is read before the entries: an event appended in between is then
     # replayed to the page (and applied idempotently) rather than lost.
     live_cursor = live.latest_event_id(post)
-    page = page_of(entries.for_display(), before=request.GET.get("before"))
+    page = page_of((entries if listed is None else listed).for_display(), before=request.GET.get("before"))
     fragments.attach_html(page.entries)
     pinned = None
     key_events = []
@@ -78,9 +79,10 @@ def post_detail(request, slug):
 
     def render_page():
         entries = Entry.objects.published().for_post(post)
-        context = _post_context(request, post, entries)
+        context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post))
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
-        context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, context["page"].entries))
+        updates = [entry for entry in context["page"].entries if not entry.is_removed_with_note]
+        context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, updates))
         if context["page"].is_first:
             context["place_map"] = place_map(Place.objects.filter(pk__in=entries.values("places")).exclude(latitude=None))
         # Keep the page no longer than until its next scheduled entry is due.

@@ -14,12 +14,15 @@ exactly one win and the other gets a clear refusal.
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import richtext
-from .models import Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent
+from django.db.models import F
+
+from . import revisions, richtext
+from .models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent
 from .signals import entry_changed, post_changed
 
 DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
@@ -80,6 +83,20 @@ def can_feature(user, entry):
     return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status != WITHDRAWN
 
 
+def can_correct(user, entry):
+    """Attach a public correction or update note: editors, on a published entry."""
+    return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status == PUBLISHED
+
+
+def can_restore(user, entry):
+    """Bring back an earlier revision's words: whoever may edit the entry now, never a withdrawn one."""
+    return entry.status != WITHDRAWN and can_edit(user, entry)
+
+
+def can_restore_post(user):
+    return _is_staff(user) and user.has_perm("liveupdates.change_livepost")
+
+
 def can_publish_post(user):
     return _is_staff(user) and user.has_perm("liveupdates.publish_livepost")
 
@@ -116,10 +133,11 @@ class Allowed:
     return_to_author: bool
     withdraw: bool
     feature: bool
+    correct: bool
 
     @property
     def any(self):
-        return any((self.submit, self.publish, self.return_to_author, self.withdraw, self.feature))
+        return any((self.submit, self.publish, self.return_to_author, self.withdraw, self.feature, self.correct))
 
 
 def allowed_actions(user, entry):
@@ -130,6 +148,7 @@ def allowed_actions(user, entry):
         return_to_author=can_return(user, entry),
         withdraw=can_withdraw(user, entry),
         feature=can_feature(user, entry),
+        correct=can_correct(user, entry),
     )
 
 
@@ -240,8 +259,12 @@ def return_to_author(*, entry, user, note):
 
 
 @transaction.atomic
-def withdraw(*, entry, user, reason):
-    """Take a published (or scheduled) entry off every public surface."""
+def withdraw(*, entry, user, reason, public_note=""):
+    """Take a published (or scheduled) entry off every public surface.
+
+    With a `public_note`, readers who saw the entry find the note in its place
+    ("This update was removed because ..."), never its words.
+    """
     _refuse_unless(
         _is_staff(user) and user.has_perm("liveupdates.publish_entry"),
         _("Only editors can withdraw published entries."),
@@ -249,9 +272,14 @@ def withdraw(*, entry, user, reason):
     _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("withdrawn")))
     reason = (reason or "").strip()
     _refuse_unless(reason, _("Give the reason for withdrawing this entry; it is kept in the entry's history."))
+    public_note = richtext.plain_line(public_note)
+    _refuse_unless(
+        not public_note or entry.announced_at is not None,
+        _("Readers never saw this entry, so there is nothing to leave a public note about. Withdraw it without one."),
+    )
     return _move(
         entry, user=user, allowed_from=[PUBLISHED], action="withdrawn", note=reason,
-        changes={"status": WITHDRAWN, "is_pinned": False},
+        changes={"status": WITHDRAWN, "is_pinned": False, "removal_note": public_note},
     )
 
 
@@ -290,21 +318,115 @@ def set_key_event(*, entry, user, key_event):
     )
 
 
-def record_edit(*, entry, user, created):
-    """Record a content save (the admin's form save) in the entry's history."""
-    WorkflowEvent.objects.create(
-        entry=entry, action="created" if created else "edited",
-        from_status=entry.status, to_status=entry.status, actor=user,
-    )
+def _mark_revised(entry):
+    """A published entry's words changed: readers are shown "Updated" from now on."""
+    if entry.is_public:
+        entry.revised_at = timezone.now()
+        Entry.objects.filter(pk=entry.pk).update(revised_at=entry.revised_at)
+
+
+def record_edit(*, entry, user, created, comment=""):
+    """Record a content save, once it is complete (many-to-many fields and citations included).
+
+    The save becomes a revision (restorable, compared in the admin's history)
+    and a WorkflowEvent; live readers of a public entry get the new words.
+    """
+    action = "created" if created else "edited"
+    if not created:
+        _mark_revised(entry)
+    revisions.record(entry, user=user, comment=comment or (_("Created") if created else _("Edited")))
+    WorkflowEvent.objects.create(entry=entry, action=action, from_status=entry.status, to_status=entry.status, actor=user)
     if entry.status == PUBLISHED:
         transaction.on_commit(lambda: entry_changed.send(sender=Entry, entry=entry, action="edited"))
 
 
-def record_post_edit(*, post, user):
+def record_post_edit(*, post, user, created=False, comment=""):
     """Record a live post's settings being saved (coverage times, headline) and tell live readers."""
+    revisions.record(post, user=user, comment=comment or (_("Created") if created else _("Edited")))
+    if created:
+        return
     WorkflowEvent.objects.create(post=post, action="edited", from_status=post.status, to_status=post.status, actor=user)
     if post.status == PostStatus.PUBLISHED:
         transaction.on_commit(lambda: post_changed.send(sender=LivePost, post=post, action="edited"))
+
+
+@transaction.atomic
+def correct(*, entry, user, text, kind=CorrectionKind.CORRECTION):
+    """Attach a public correction or update note to a published entry; readers see it with its time."""
+    _refuse_unless(
+        _is_staff(user) and user.has_perm("liveupdates.publish_entry"),
+        _("Only editors can add corrections to published entries."),
+    )
+    _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("corrected")))
+    text = richtext.plain_line(text)
+    _refuse_unless(text, _("Write the correction readers will see: what was wrong and what is right."))
+    _refuse_unless(len(text) <= 1000, _("Keep the correction under 1,000 characters."))
+    _refuse_unless(kind in CorrectionKind.values, _("Choose whether this is a correction or an update."))
+    now = timezone.now()
+    Correction.objects.create(entry=entry, kind=kind, text=text, created_at=now, created_by=user)
+    changes = {"revised_at": now} if entry.is_public else {}
+    return _move(entry, user=user, allowed_from=[PUBLISHED], action="corrected", note=text, changes=changes)
+
+
+@transaction.atomic
+def restore(*, entry, user, version):
+    """Bring back the words of an earlier revision of `entry`, as a new, recorded change.
+
+    Restores the headline, text, authors, places, citations and tags; the
+    editorial state (published or not, pinned, key event) stays as it is now.
+    The text is sanitised again: the allowlist may have tightened since.
+    """
+    _refuse_unless(can_restore(user, entry), _("You cannot change this entry, so you cannot restore an earlier version of it."))
+    _refuse_unless(
+        int(version.object_id) == entry.pk and version.content_type.model_class() is Entry,
+        _("That revision belongs to another entry."),
+    )
+    old = revisions.entry_snapshot(version)
+    entry.headline = old["headline"]
+    entry.body = richtext.sanitize(old["body"])
+    Entry.objects.filter(pk=entry.pk).update(
+        headline=entry.headline, body=entry.body, version=F("version") + 1, updated_by=user, updated_at=timezone.now()
+    )
+    entry.refresh_from_db(fields=["version", "updated_at", "updated_by"])
+    entry.authors.set(old["author_ids"])
+    entry.places.set(old["place_ids"])
+    Citation.objects.filter(entry=entry).delete()
+    Citation.objects.bulk_create([Citation(entry=entry, source_id=source, url=url) for source, url in old["citations"]])
+    entry.tags.set(revisions.tags_with_ids(old["tag_ids"]))
+    when = timezone.localtime(version.revision.date_created).strftime("%d %b %H:%M")
+    record_edit(entry=entry, user=user, created=False, comment=_("Restored the version of %(when)s") % {"when": when})
+    return entry
+
+
+@transaction.atomic
+def restore_post(*, post, user, version):
+    """Bring back an earlier revision of a live post's settings; its status stays as it is."""
+    _refuse_unless(can_restore_post(user), _("You cannot change live posts, so you cannot restore one."))
+    _refuse_unless(
+        int(version.object_id) == post.pk and version.content_type.model_class() is LivePost,
+        _("That revision belongs to another live post."),
+    )
+    old = revisions.post_snapshot(version)
+    for name in ("headline", "slug", "summary", "column_id", "coverage_start", "coverage_end",
+                 "lead_image", "lead_image_alt", "lead_image_credit"):
+        setattr(post, name, old[name])
+    try:
+        with transaction.atomic():
+            post.full_clean(exclude=["lead_image"])
+            post.save()
+    except (IntegrityError, ValidationError) as error:
+        raise WorkflowError(
+            _("That version cannot come back as it was: %(problem)s") % {"problem": "; ".join(_messages(error))}
+        ) from error
+    when = timezone.localtime(version.revision.date_created).strftime("%d %b %H:%M")
+    record_post_edit(post=post, user=user, comment=_("Restored the version of %(when)s") % {"when": when})
+    return post
+
+
+def _messages(error):
+    if isinstance(error, ValidationError):
+        return error.messages
+    return [_("its address is now used by another live post.")]
 
 
 # --- Live post actions ---------------------------------------------------------

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ckeditor",
     "taggit",
     "axes",
+    "reversion",
     "liveupdates",
 ]
 

@@ -159,7 +159,7 @@ def test_a_forged_status_field_in_the_change_form_is_ignored(client, journalist,
     client.post(
         reverse("admin:liveupdates_entry_change", args=[entry.pk]),
         {"post": post.pk, "headline": "Edited", "body": "<p>x</p>", "status": "published", "published_at": "2020-01-01 00:00",
-         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
          "loaded_version": entry.version},
     )
     entry.refresh_from_db()
@@ -172,7 +172,7 @@ def test_editing_a_published_entry_is_recorded(client, editor, post):
     client.post(
         reverse("admin:liveupdates_entry_change", args=[entry.pk]),
         {"post": post.pk, "headline": "Corrected", "body": "<p>14 civilians, not 15</p>", "tags": "",
-         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
          "loaded_version": entry.version},
     )
     event = WorkflowEvent.objects.get(entry=entry, action="edited")
@@ -236,7 +236,7 @@ def test_the_audit_log_is_read_only(client, editor, draft, journalist):
 def change_form_data(post, version, headline, body):
     return {
         "post": post.pk, "headline": headline, "body": body, "tags": "", "loaded_version": version,
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
     }
 
 

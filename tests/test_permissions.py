@@ -110,7 +110,7 @@ def test_editing_an_entry_in_the_admin_by_role(as_role, journalist, post, role, 
     data = {
         "post": post.pk, "headline": "Forged headline", "body": "<p>Forged</p>", "tags": "",
         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "loaded_version": entry.version,
+        "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "loaded_version": entry.version,
     }
     response = client.post(url, data)
     entry.refresh_from_db()

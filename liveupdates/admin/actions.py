@@ -10,13 +10,27 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import workflow
-from ..forms import NoteForm, ScheduleForm
+from ..forms import CorrectionForm, NoteForm, ScheduleForm, WithdrawForm
 from ..models import Entry, LivePost
 
 
 def _note(request):
     form = NoteForm(request.POST)
     return form.cleaned_data["note"] if form.is_valid() else ""
+
+
+def _withdraw(entry, user, request):
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        raise workflow.WorkflowError(_("The note is too long: keep it under 1,000 characters."))
+    return workflow.withdraw(entry=entry, user=user, reason=form.cleaned_data["note"], public_note=form.cleaned_data["public_note"])
+
+
+def _correct(entry, user, request):
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        raise workflow.WorkflowError(_("Write the correction (under 1,000 characters) and choose whether it is a correction or an update."))
+    return workflow.correct(entry=entry, user=user, text=form.cleaned_data["text"], kind=form.cleaned_data["kind"])
 
 
 def _at(request):
@@ -30,7 +44,8 @@ ENTRY_ACTIONS = {
     "submit": (lambda e, u, r: workflow.submit_for_review(entry=e, user=u), _("“%s” was submitted for review.")),
     "publish": (lambda e, u, r: workflow.publish(entry=e, user=u, at=_at(r)), _("“%s” was published.")),
     "return": (lambda e, u, r: workflow.return_to_author(entry=e, user=u, note=_note(r)), _("“%s” was returned to its author.")),
-    "withdraw": (lambda e, u, r: workflow.withdraw(entry=e, user=u, reason=_note(r)), _("“%s” was withdrawn.")),
+    "withdraw": (_withdraw, _("“%s” was withdrawn.")),
+    "correct": (_correct, _("The note was added to “%s”; readers see it now.")),
     "pin": (lambda e, u, r: workflow.pin(entry=e, user=u), _("“%s” is now pinned.")),
     "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
     "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),

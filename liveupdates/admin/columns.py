@@ -13,6 +13,7 @@ from .. import workflow
 from ..forms import ComposeForm, NoteForm, ScheduleForm
 from ..models import Column, Entry, LivePost
 from .actions import post_action
+from .history import RevisionHistoryMixin
 
 DESK_ENTRIES = 60
 
@@ -26,7 +27,8 @@ class ColumnAdmin(admin.ModelAdmin):
 
 
 @admin.register(LivePost)
-class LivePostAdmin(admin.ModelAdmin):
+class LivePostAdmin(RevisionHistoryMixin, admin.ModelAdmin):
+    events_field = "post"
     list_display = ["headline", "column", "status", "coverage_start", "coverage_end", "desk_link"]
     list_filter = ["status", "column"]
     list_select_related = ["column"]
@@ -61,8 +63,16 @@ class LivePostAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        if change:
-            workflow.record_post_edit(post=obj, user=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        workflow.record_post_edit(post=form.instance, user=request.user, created=not change)
+
+    def can_restore(self, user, post):
+        return workflow.can_restore_post(user)
+
+    def restore_revision(self, post, user, version):
+        workflow.restore_post(post=post, user=user, version=version)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_publish_post": workflow.can_publish_post(request.user)}

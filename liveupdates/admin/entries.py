@@ -9,8 +9,9 @@ from django.utils.translation import ngettext
 
 from .. import workflow
 from ..forms import EntryAdminForm, NoteForm, ScheduleForm
-from ..models import Citation, Entry, EntryStatus, WorkflowEvent
+from ..models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
 from .actions import entry_action
+from .history import RevisionHistoryMixin
 
 
 class CitationInline(admin.TabularInline):
@@ -19,6 +20,23 @@ class CitationInline(admin.TabularInline):
     autocomplete_fields = ["source"]
     verbose_name = _("cited source")
     verbose_name_plural = _("cited sources")
+
+
+class CorrectionInline(admin.TabularInline):
+    """Corrections readers see; added with the Correct button (liveupdates.workflow.correct), never edited."""
+
+    model = Correction
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "text", "created_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("public corrections and updates")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class WorkflowEventInline(admin.TabularInline):
@@ -38,20 +56,21 @@ class WorkflowEventInline(admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(RevisionHistoryMixin, admin.ModelAdmin):
+    events_field = "entry"
     form = EntryAdminForm
     list_display = ["__str__", "post", "status_badge", "published_at", "is_key_event", "is_pinned", "created_by", "updated_at"]
     list_filter = ["status", "is_key_event", "post__column", "post", "authors", "places", "sources", "tags"]
     list_select_related = ["post", "created_by"]
     search_fields = ["headline", "body", "post__headline"]
     autocomplete_fields = ["post", "authors", "places"]
-    readonly_fields = ["status", "published_at", "is_key_event", "is_pinned", "review_note", "created_by", "updated_by", "created_at", "updated_at"]
+    readonly_fields = ["status", "published_at", "revised_at", "is_key_event", "is_pinned", "review_note", "removal_note", "created_by", "updated_by", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["post", "headline", "body", "authors", "places", "tags", "loaded_version"]}),
-        (_("Editorial state"), {"fields": ["status", "published_at", "is_key_event", "is_pinned", "review_note"]}),
+        (_("Editorial state"), {"fields": ["status", "published_at", "revised_at", "is_key_event", "is_pinned", "review_note", "removal_note"]}),
         (_("Record"), {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
     ]
-    inlines = [CitationInline, WorkflowEventInline]
+    inlines = [CitationInline, CorrectionInline, WorkflowEventInline]
     date_hierarchy = "published_at"
     list_per_page = 50
     show_full_result_count = False  # COUNT(*) over 100k rows on every page load is wasted work
@@ -102,7 +121,17 @@ class EntryAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
-        workflow.record_edit(entry=obj, user=request.user, created=not change)
+
+    def save_related(self, request, form, formsets, change):
+        # Recorded once everything is saved: the revision holds the citations and tags too.
+        super().save_related(request, form, formsets, change)
+        workflow.record_edit(entry=form.instance, user=request.user, created=not change)
+
+    def can_restore(self, user, entry):
+        return workflow.can_restore(user, entry)
+
+    def restore_revision(self, entry, user, version):
+        workflow.restore(entry=entry, user=user, version=version)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

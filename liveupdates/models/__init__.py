@@ -1,15 +1,18 @@
 from .columns import Column, LivePost, PostStatus
-from .entries import Citation, Entry, EntryStatus
+from .entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
 from .events import WorkflowEvent
 from .live import LiveEvent
 from .people import Author
 from .places import Place
 from .sources import Source
+from .tags import TaggedEntry
 
 __all__ = [
     "Author",
     "Citation",
     "Column",
+    "Correction",
+    "CorrectionKind",
     "Entry",
     "EntryStatus",
     "LiveEvent",
@@ -17,5 +20,6 @@ __all__ = [
     "Place",
     "PostStatus",
     "Source",
+    "TaggedEntry",
     "WorkflowEvent",
 ]

@@ -63,6 +63,19 @@ class EntryQuerySet(models.QuerySet):
     def tagged(self, tag):
         return self.filter(pk__in=Entry.objects.filter(tags=tag).values("pk"))
 
+    def on_page(self, now=None):
+        """What a live page lists: public entries, and the removal notes editors left for withdrawn ones.
+
+        A removal note only stands where readers saw the entry (it was announced),
+        and it shows the note, never the withdrawn words.
+        """
+        now = now or timezone.now()
+        removed_with_note = self.filter(
+            status=EntryStatus.WITHDRAWN, announced_at__isnull=False,
+            post__status=PostStatus.PUBLISHED, post__published_at__lte=now,
+        ).exclude(removal_note="")
+        return self.published(now) | removed_with_note
+
     def newest_first(self):
         # pk breaks ties: two entries published in the same second keep one order.
         return self.order_by("-published_at", "-pk")
@@ -74,6 +87,7 @@ class EntryQuerySet(models.QuerySet):
             "places",
             Prefetch("citations", queryset=Citation.objects.select_related("source")),
             "tags",
+            "corrections",
         )
 
 
@@ -98,7 +112,7 @@ class Entry(models.Model):
     sources = models.ManyToManyField(
         "liveupdates.Source", verbose_name=_("sources"), through="Citation", blank=True, related_name="entries"
     )
-    tags = TaggableManager(verbose_name=_("tags"), blank=True)
+    tags = TaggableManager(verbose_name=_("tags"), blank=True, through="liveupdates.TaggedEntry")
 
     # Editorial state: changed only through liveupdates.workflow, never in a form.
     status = models.CharField(
@@ -111,6 +125,14 @@ class Entry(models.Model):
     is_key_event = models.BooleanField(_("key event"), default=False, editable=False)
     is_pinned = models.BooleanField(_("pinned"), default=False, editable=False)
     review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
+    # Public record of change: set when a published entry's words change (an edit,
+    # a correction, a restored revision). Readers see "Updated" and search engines
+    # dateModified; pinning or marking a key event does not count.
+    revised_at = models.DateTimeField(_("revised for readers at"), null=True, blank=True, editable=False)
+    removal_note = models.TextField(
+        _("public note on removal"), blank=True, editable=False,
+        help_text=_("Shown to readers in place of a withdrawn entry, if the editor chose to leave one."),
+    )
     # Optimistic locking: every content save moves it; a save based on an older
     # version is refused (liveupdates.forms.EntryAdminForm), never silently lost.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -143,6 +165,11 @@ class Entry(models.Model):
             models.Index(fields=["post", "status", "-published_at", "-id"], name="entry_post_stream_idx"),
             models.Index(fields=["status", "-published_at", "-id"], name="entry_public_idx"),
             models.Index(fields=["status", "created_at"], name="entry_queue_idx"),
+            # A live page lists published entries and removal notes, newest first: one ordered index scan.
+            models.Index(
+                fields=["post", "-published_at", "-id"], condition=Q(status__in=["published", "withdrawn"]),
+                name="entry_post_page_idx",
+            ),
             models.Index(fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"),
         ]
         constraints = [
@@ -179,6 +206,43 @@ class Entry(models.Model):
     @property
     def excerpt(self):
         return richtext.excerpt(self.body)
+
+    @property
+    def is_removed_with_note(self):
+        return self.status == EntryStatus.WITHDRAWN and bool(self.removal_note)
+
+    @property
+    def modified_at(self):
+        """dateModified for readers and search engines: the last change to the words, else publication."""
+        return max(filter(None, [self.published_at, self.revised_at]), default=None)
+
+
+class CorrectionKind(models.TextChoices):
+    CORRECTION = "correction", _("Correction")
+    UPDATE = "update", _("Update")
+
+
+class Correction(models.Model):
+    """A note an editor attaches to a published entry, shown to readers with its time.
+
+    Corrections are never edited or deleted: a wrong correction is corrected by another.
+    """
+
+    entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(_("kind"), max_length=20, choices=CorrectionKind, default=CorrectionKind.CORRECTION)
+    text = models.TextField(_("text"), max_length=1000, help_text=_("Plain text: what was wrong and what is right now."))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:60]}"
 
 
 class Citation(models.Model):

@@ -188,8 +188,11 @@
         return;
       }
       case "remove": {
+        // With html, the editor left a note for readers: it takes the entry's place.
         var gone = document.getElementById("entry-" + event.entry);
-        if (gone) gone.remove();
+        var note = event.html ? fragment(event.html) : null;
+        if (gone && note) { gone.replaceWith(note); refreshTimes(note); }
+        else if (gone) gone.remove();
         pending = pending.filter(function (a) { return a.id !== "entry-" + event.entry; });
         showPending();
         return;
