@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from . import workflow
+from . import images, workflow
 from .models import Author, Citation, Column, Entry, LivePost, Place, PostStatus, Source
 
 COLUMN = {
@@ -196,7 +196,8 @@ PHOTO_ALT = {
 
 
 def _demo_photo(name):
-    path = f"uploads/demo/{name}.jpg"
+    # The name carries the size, as for uploads, so the page lists its renditions.
+    path = f"uploads/demo/{name}_960x540.jpg"
     if not default_storage.exists(path):
         image = Image.new("RGB", (960, 540), (72, 78, 64))
         draw = ImageDraw.Draw(image)
@@ -208,6 +209,7 @@ def _demo_photo(name):
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=80)
         default_storage.save(path, ContentFile(out.getvalue()))
+        images.make_renditions(default_storage, path)
     return default_storage.url(path)
 
 

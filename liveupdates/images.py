@@ -7,6 +7,7 @@ source in a war zone must not reveal where it was taken.
 """
 
 import io
+import re
 import uuid
 import warnings
 
@@ -26,6 +27,12 @@ STORED_FORMATS = {
     "GIF": ("PNG", "png"),
     "WEBP": ("WEBP", "webp"),
 }
+
+
+# A polyglot is a file that is a valid image *and* something else (an HTML page,
+# a script, a PHP file) to whichever program reads it. Re-encoding would drop the
+# extra part anyway; refusing says out loud that the file was tampered with.
+_POLYGLOT_MARKERS = (b"<script", b"<html", b"<svg", b"<?php", b"<!doctype", b"<iframe", b"<body", b"javascript:")
 
 
 def _open_verified(file):
@@ -65,6 +72,13 @@ def _open_verified(file):
             % {"reason": error.__class__.__name__},
             code="not_an_image",
         ) from error
+    lowered = data.lower()
+    if any(marker in lowered for marker in _POLYGLOT_MARKERS):
+        raise ValidationError(
+            _("This file contains web page or script code as well as an image, so it was refused. "
+              "Export the photo again from your photo app and upload the new file."),
+            code="polyglot",
+        )
     if kind not in STORED_FORMATS:
         raise ValidationError(
             _("%(kind)s files are not accepted. Upload a JPEG, PNG, GIF or WebP photo.") % {"kind": kind or "This"},
@@ -105,8 +119,59 @@ def reencode(file):
     return ContentFile(out.getvalue()), extension
 
 
-def stored_name(extension):
-    return f"{uuid.uuid4().hex}.{extension}"
+# Responsive renditions: WebP copies at these widths (never wider than the original),
+# made once at upload. A stored photo's name carries its size ("<id>_1600x1067.jpg"),
+# so a page can list its renditions without touching the disk.
+RENDITION_WIDTHS = (480, 960, 1600)
+_SIZED_NAME = re.compile(r"^(?P<stem>[\w/-]+)_(?P<w>\d{1,5})x(?P<h>\d{1,5})\.(?:jpg|png|webp)$")
+
+
+def stored_name(extension, size=None):
+    suffix = f"_{size[0]}x{size[1]}" if size else ""
+    return f"{uuid.uuid4().hex}{suffix}.{extension}"
+
+
+def rendition_widths(width):
+    return [w for w in RENDITION_WIDTHS if w < width] + ([width] if width <= RENDITION_WIDTHS[-1] else [])
+
+
+def rendition_name(name, width):
+    return f"{name.rsplit('.', 1)[0]}.{width}.webp"
+
+
+def make_renditions(storage, name):
+    """Write the WebP renditions of the stored photo `name` (already re-encoded, metadata-free)."""
+    with storage.open(name) as file, Image.open(file) as image:
+        image.load()
+        for width in rendition_widths(image.width):
+            copy = image if width == image.width else image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            copy.save(out, format="WEBP", quality=80, method=4)
+            storage.save(rendition_name(name, width), ContentFile(out.getvalue()))
+
+
+def store(storage, directory, file):
+    """Verify, re-encode and store an uploaded photo with its renditions; return the stored name."""
+    content, extension = reencode(file)
+    with Image.open(io.BytesIO(content.read())) as image:
+        size = image.size
+    content.seek(0)
+    name = storage.save(f"{directory}/{stored_name(extension, size)}", content)
+    make_renditions(storage, name)
+    return name
+
+
+def srcset(url):
+    """(srcset, width, height) for a stored photo's URL, or None for a file without renditions."""
+    media_url = settings.MEDIA_URL
+    if not url.startswith(media_url):
+        return None
+    match = _SIZED_NAME.match(url[len(media_url):])
+    if not match:
+        return None
+    width, height = int(match["w"]), int(match["h"])
+    candidates = ", ".join(f"{media_url}{rendition_name(url[len(media_url):], w)} {w}w" for w in rendition_widths(width))
+    return candidates, width, height
 
 
 class PhotoField(models.ImageField):
@@ -120,5 +185,9 @@ class PhotoField(models.ImageField):
         file = getattr(model_instance, self.attname)
         if file and not file._committed:
             content, extension = reencode(file)
-            file.save(stored_name(extension), content, save=False)
+            with Image.open(io.BytesIO(content.read())) as image:
+                size = image.size
+            content.seek(0)
+            file.save(stored_name(extension, size), content, save=False)
+            make_renditions(file.storage, file.name)
         return file

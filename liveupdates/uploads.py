@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import workflow
-from .images import reencode, stored_name
+from . import images, workflow
 
 UPLOAD_DIR = "uploads"
 
@@ -53,10 +52,9 @@ def upload_image(request):
     if upload is None:
         return _reply(request, error=_("No file was received. Choose an image and try again."))
     try:
-        content, extension = reencode(upload)
+        name = images.store(default_storage, f"{UPLOAD_DIR}/{timezone.now():%Y/%m}", upload)
     except ValidationError as error:
         return _reply(request, error=" ".join(error.messages))
-    name = default_storage.save(f"{UPLOAD_DIR}/{timezone.now():%Y/%m}/{stored_name(extension)}", content)
     return _reply(request, url=default_storage.url(name))
 
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -120,3 +121,73 @@ def test_a_lead_image_is_reencoded_when_saved(editor, post):
     post.save()
     assert post.lead_image.name.startswith("posts/") and post.lead_image.name.endswith(".jpg")
     assert not Image.open(post.lead_image.path).getexif()
+
+
+POLYGLOTS = [
+    ("jpeg-with-script.jpg", lambda: jpeg_with_gps() + b"<script>alert(document.cookie)</script>"),
+    ("jpeg-with-html.jpg", lambda: jpeg_with_gps() + b"<!DOCTYPE html><html><body onload=alert(1)>"),
+    ("gif-javascript.gif", lambda: b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00;*/=alert(1);//" + b"\x00" * 20),
+    ("png-with-php.png", lambda: _png() + b"<?php system($_GET['c']); ?>"),
+    ("jpeg-with-svg-comment.jpg", lambda: _jpeg_with_comment(b"<svg onload=alert(1)>")),
+]
+
+
+def _png():
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+def _jpeg_with_comment(comment):
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, format="JPEG", comment=comment)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, make", POLYGLOTS, ids=[p[0] for p in POLYGLOTS])
+def test_polyglot_files_are_refused_with_a_clear_message(client, journalist, name, make):
+    client.force_login(journalist)
+    response = upload(client, name, make())
+    assert response.status_code == 400
+    message = json.loads(response.content)["error"]["message"]
+    assert "refused" in message or "JPEG, PNG, GIF or WebP" in message
+    assert "refused" in message if name.endswith((".jpg", ".png")) else True
+    stored = [p for p in (Path(default_storage.location) / "uploads").rglob("*") if p.is_file()]
+    assert stored == []
+
+
+def test_an_upload_gets_webp_renditions_no_wider_than_the_photo(client, journalist):
+    client.force_login(journalist)
+    response = upload(client, "wide.jpg", jpeg_with_gps(size=(1200, 800)))
+    url = json.loads(response.content)["url"]
+    assert url.endswith("_1200x800.jpg")
+    stem = url.removeprefix("/media/").rsplit(".", 1)[0]
+    for width in (480, 960, 1200):
+        with Image.open(default_storage.path(f"{stem}.{width}.webp")) as rendition:
+            assert rendition.format == "WEBP" and rendition.width == width
+            assert not rendition.getexif()
+    assert not default_storage.exists(f"{stem}.1600.webp")
+
+
+def test_a_published_photo_is_lazy_sized_and_offers_its_renditions(client, journalist, editor, post):
+    from liveupdates import workflow
+    from liveupdates.models import Entry
+
+    client.force_login(journalist)
+    url = json.loads(upload(client, "wide.jpg", jpeg_with_gps(size=(1200, 800))).content)["url"]
+    entry = Entry.objects.create(post=post, body=f'<p>Photo:</p><img src="{url}" alt="Smoke over Douma">', created_by=journalist)
+    workflow.publish(entry=entry, user=editor)
+    client.logout()
+    page = client.get(post.get_absolute_url()).content.decode()
+    stem = url.rsplit(".", 1)[0]
+    assert (
+        f'<img src="{url}" alt="Smoke over Douma" loading="lazy" decoding="async" width="1200" height="800" '
+        f'srcset="{stem}.480.webp 480w, {stem}.960.webp 960w, {stem}.1200.webp 1200w"'
+    ) in page
+
+
+def test_a_photo_without_renditions_is_still_lazy(post, editor):
+    from liveupdates import richtext
+
+    html = richtext.render('<img src="/media/uploads/old-photo.jpg" alt="Old">')
+    assert html == '<img src="/media/uploads/old-photo.jpg" alt="Old" loading="lazy" decoding="async">'

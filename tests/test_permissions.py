@@ -180,3 +180,81 @@ def test_a_journalist_cannot_delete_a_published_entry_even_in_bulk(as_role, jour
     client.post(reverse("admin:liveupdates_entry_changelist"), {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
     assert Entry.objects.filter(pk=entry.pk).exists()
     assert client.get(reverse("admin:liveupdates_entry_delete", args=[entry.pk])).status_code == 403
+
+
+FORGED_CREATE = {
+    "column": {"name": "Forged column", "slug": "forged"},
+    "author": {"name": "Forged author", "slug": "forged"},
+    "place": {"name": "Forged place", "slug": "forged", "kind": "town", "alternative_names": ""},
+    "source": {"name": "Forged source", "slug": "forged", "kind": "news_agency"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model", list(FORGED_CREATE))
+def test_creating_reference_data_by_forged_post_by_role(as_role, role, model):
+    from django.apps import apps
+
+    response = as_role(role).post(reverse(f"admin:liveupdates_{model}_add"), FORGED_CREATE[model])
+    created = apps.get_model("liveupdates", model).objects.filter(slug="forged").exists()
+    assert created is (role in MANAGE[model]), response.content.decode()[:3000]
+
+
+# Trust actions: corrections, history and restore (tests/test_revisions.py covers restore in depth).
+
+CORRECT_ALLOWED = {"editor", "superuser"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_correcting_a_published_entry_by_role_through_a_forged_post(as_role, journalist, post, role):
+    from liveupdates.models import Correction
+
+    entry = make_entry(EntryStatus.PUBLISHED, journalist, post)
+    workflow_post(as_role(role), entry, "correct", kind="correction", text="Forged correction")
+    assert Correction.objects.filter(entry=entry).exists() is (role in CORRECT_ALLOWED)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_withdrawing_with_a_public_note_by_role_through_a_forged_post(as_role, journalist, post, role):
+    entry = make_entry(EntryStatus.PUBLISHED, journalist, post)
+    Entry.objects.filter(pk=entry.pk).update(announced_at=timezone.now())
+    workflow_post(as_role(role), entry, "withdraw", note="Forged", public_note="Forged note")
+    entry.refresh_from_db()
+    assert (entry.removal_note == "Forged note") is (role in {"editor", "superuser"})
+
+
+@pytest.mark.parametrize("role, expected", [("anonymous", 302), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)])
+def test_viewing_an_entrys_history_by_role(as_role, journalist, post, role, expected):
+    entry = make_entry(EntryStatus.DRAFT, journalist, post)
+    assert as_role(role).get(reverse("admin:liveupdates_entry_history", args=[entry.pk])).status_code == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_restoring_an_entry_by_role_through_a_forged_post(as_role, journalist, post, role):
+    from reversion.models import Version
+
+    from liveupdates import workflow
+
+    entry = make_entry(EntryStatus.IN_REVIEW, journalist, post)
+    Entry.objects.filter(pk=entry.pk).update(headline="Original")
+    entry.refresh_from_db()
+    workflow.record_edit(entry=entry, user=journalist, created=True)
+    Entry.objects.filter(pk=entry.pk).update(headline="Changed")
+    version = Version.objects.get_for_object(entry).first()
+    as_role(role).post(reverse("admin:liveupdates_entry_restore", args=[entry.pk, version.pk]))
+    # In review, only editors may change the entry, so only they may restore it.
+    assert (Entry.objects.get(pk=entry.pk).headline == "Original") is (role in {"editor", "superuser"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_restoring_a_live_post_by_role_through_a_forged_post(as_role, editor, post, role):
+    from reversion.models import Version
+
+    from liveupdates import workflow
+    from liveupdates.models import LivePost
+
+    workflow.record_post_edit(post=post, user=editor, created=True)
+    LivePost.objects.filter(pk=post.pk).update(headline="Changed")
+    version = Version.objects.get_for_object(post).first()
+    as_role(role).post(reverse("admin:liveupdates_livepost_restore", args=[post.pk, version.pk]))
+    assert (LivePost.objects.get(pk=post.pk).headline != "Changed") is (role in {"editor", "superuser"})

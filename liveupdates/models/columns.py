@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import images
 from ..images import PhotoField
 
 
@@ -135,6 +136,11 @@ class LivePost(models.Model):
     @property
     def lead_image_url(self):
         return self.lead_image.url if self.lead_image else ""
+
+    @property
+    def lead_image_srcset(self):
+        found = images.srcset(self.lead_image.url) if self.lead_image else None
+        return found[0] if found else ""
 
     @property
     def is_live(self):
