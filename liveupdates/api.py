@@ -133,7 +133,7 @@ def _entry(entry):
         "pinned": entry.is_pinned,
         "authors": [_link(a) for a in entry.authors.all()],
         "places": [_link(p) for p in entry.places.all()],
-        "sources": [{**_link(c.source), "cited_url": c.url} for c in entry.citations.all()],
+        "sources": [{**_link(c.source), "cited_url": c.public_url} for c in entry.citations.all()],
         "tags": [t.name for t in entry.tags.all()],
     }
 

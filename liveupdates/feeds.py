@@ -7,7 +7,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 from taggit.models import Tag
 
@@ -36,8 +36,13 @@ class EntryFeed(Feed):
     def link(self, obj):
         return obj.get_absolute_url() if obj is not None else "/"
 
-    def description(self, obj):
+    def summary_text(self, obj):
         return _("Live coverage, updated as it happens.")
+
+    def description(self, obj):
+        # RSS readers render a channel description as HTML: plain text is escaped into it.
+        # (Atom says type="text" itself; its subtitle gets the text as it is.)
+        return escape(self.summary_text(obj))
 
     def items(self, obj):
         return list(self.entries(obj).for_display().newest_first()[:FEED_LENGTH])
@@ -88,7 +93,7 @@ class _SubjectFeed(EntryFeed):
 
         return f"{obj} · {settings.SITE_NAME}"
 
-    def description(self, obj):
+    def summary_text(self, obj):
         return _("The newest updates about %(subject)s.") % {"subject": obj}
 
 
@@ -99,7 +104,7 @@ class PostFeed(_SubjectFeed):
     def entries(self, post):
         return Entry.objects.published().for_post(post)
 
-    def description(self, post):
+    def summary_text(self, post):
         return post.summary or post.headline
 
 
@@ -145,7 +150,7 @@ class TagFeed(_SubjectFeed):
 
 
 def atom(feed_class):
-    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description})
+    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.summary_text})
 
 
 FEEDS = {

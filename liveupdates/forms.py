@@ -2,13 +2,13 @@ import difflib
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import richtext
+from .admin.widgets import TolerantAutocompleteSelectMultiple
 
 from .models import Citation, CorrectionKind, Entry
 
@@ -34,7 +34,7 @@ class ComposeForm(forms.ModelForm):
             model_field = Entry._meta.get_field(name)
             field = self.fields[name]
             # The widget first: setting the queryset hands its choices to the widget.
-            field.widget = AutocompleteSelectMultiple(model_field, site)
+            field.widget = TolerantAutocompleteSelectMultiple(model_field, site)
             field.queryset = model_field.remote_field.model.objects.all()
         self.fields["headline"].widget.attrs.update({"autocomplete": "off"})
 

@@ -133,6 +133,15 @@ def plain_text(html):
     return unescape(strip_tags(sanitize(html or ""))).strip()
 
 
+def web_url(value):
+    """`value` if it is an http(s) address, else "": stored URLs become links only through this.
+
+    Form fields validate URLs, but a link must be safe whatever is stored.
+    """
+    value = (value or "").strip()
+    return value if value.lower().startswith(("https://", "http://")) else ""
+
+
 def plain_line(text):
     """A plain-text note as typed, on one line: whitespace and control characters collapse to single spaces.
 

@@ -14,6 +14,7 @@ from ..forms import ComposeForm, NoteForm, ScheduleForm
 from ..models import Column, Entry, LivePost
 from .actions import post_action
 from .history import RevisionHistoryMixin
+from .widgets import TolerantAutocompleteAdmin
 
 DESK_ENTRIES = 60
 
@@ -27,7 +28,7 @@ class ColumnAdmin(admin.ModelAdmin):
 
 
 @admin.register(LivePost)
-class LivePostAdmin(RevisionHistoryMixin, admin.ModelAdmin):
+class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdmin):
     events_field = "post"
     list_display = ["headline", "column", "status", "coverage_start", "coverage_end", "desk_link"]
     list_filter = ["status", "column"]

@@ -12,9 +12,10 @@ from ..forms import EntryAdminForm, NoteForm, ScheduleForm
 from ..models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
 from .actions import entry_action
 from .history import RevisionHistoryMixin
+from .widgets import TolerantAutocompleteAdmin
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
     model = Citation
     extra = 1
     autocomplete_fields = ["source"]
@@ -56,7 +57,7 @@ class WorkflowEventInline(admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(RevisionHistoryMixin, admin.ModelAdmin):
+class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdmin):
     events_field = "entry"
     form = EntryAdminForm
     list_display = ["__str__", "post", "status_badge", "published_at", "is_key_event", "is_pinned", "created_by", "updated_at"]

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Author, Place, Source
+from .widgets import TolerantAutocompleteAdmin
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(TolerantAutocompleteAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "user"]
     list_select_related = ["user"]
     search_fields = ["name"]
@@ -14,7 +15,7 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(TolerantAutocompleteAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "parent", "latitude", "longitude"]
     list_filter = ["kind"]
     list_select_related = ["parent"]

@@ -254,6 +254,11 @@ class Citation(models.Model):
     )
     url = models.URLField(_("cited URL"), blank=True, help_text=_("The specific report, video or post cited, if any."))
 
+    @property
+    def public_url(self):
+        """The cited address if it is a web address; anything else (a javascript: URL slipped past a form) is never a link."""
+        return richtext.web_url(self.url)
+
     class Meta:
         ordering = ["pk"]
         verbose_name = _("citation")

@@ -2,6 +2,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .. import richtext
+
 
 class SourceKind(models.TextChoices):
     NEWS_AGENCY = "news_agency", _("News agency")
@@ -36,6 +38,10 @@ class Source(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_homepage(self):
+        return richtext.web_url(self.homepage)
 
     def get_absolute_url(self):
         return reverse("liveupdates:source", kwargs={"slug": self.slug})
