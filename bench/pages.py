@@ -6,7 +6,8 @@ post has --entries entries), then, one after the other on loopback with
 `wrk -t2 -c64 -d<seconds>s`, measures:
 
   * nginx serving the page's HTML as a static file (the ceiling);
-  * Django under granian (WSGI), page cache hit;
+  * Django under granian (WSGI), page cache hit answered from process memory (liveupdates/memo.py);
+  * Django under granian, page cache hit from the shared cache only (memo off);
   * Django under uvicorn (ASGI), page cache hit;
   * Django under granian, cache miss on every request (NEWSROOM_PAGE_CACHE=0,
     entry fragments still cached: what a request right after a publish costs);
@@ -132,7 +133,7 @@ def main():
     manage({**env, "DJANGO_DEBUG": "1"}, "load_demo")
     manage(env, "generate_entries", "--post", SLUG, "--count", str(max(0, args.entries - 10)))
 
-    ports = {"granian": 8811, "uvicorn": 8812, "granian_miss": 8813, "static": 8814, "proxy": 8815}
+    ports = {"granian": 8811, "uvicorn": 8812, "granian_miss": 8813, "static": 8814, "proxy": 8815, "granian_shared": 8816}
     servers = [
         start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian"]),
                "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], env),
@@ -140,10 +141,12 @@ def main():
                "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"], env),
         start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian_miss"]),
                "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], {**env, "NEWSROOM_PAGE_CACHE": "0"}),
+        start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian_shared"]),
+               "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], {**env, "NEWSROOM_PAGE_MEMO_SECONDS": "0"}),
     ]
     try:
         html = wait_for(f"http://127.0.0.1:{ports['granian']}{PATH}")
-        for name in ("uvicorn", "granian_miss"):
+        for name in ("uvicorn", "granian_miss", "granian_shared"):
             wait_for(f"http://127.0.0.1:{ports[name]}{PATH}")
         (tmp / "www" / PATH.strip("/")).mkdir(parents=True)
         (tmp / "www" / PATH.strip("/") / "index.html").write_bytes(html)
@@ -158,8 +161,9 @@ def main():
               f"wrk -t2 -c64 -d{args.seconds}s")
         runs = [
             ("nginx, static file (ceiling)", "static"),
-            ("granian WSGI, 2 workers, page cache hit", "granian"),
-            ("uvicorn ASGI, 2 workers, page cache hit", "uvicorn"),
+            ("granian WSGI, 2 workers, hit from process memory", "granian"),
+            ("granian WSGI, 2 workers, hit from the shared cache", "granian_shared"),
+            ("uvicorn ASGI, 2 workers, hit from process memory", "uvicorn"),
             ("granian WSGI, 2 workers, cache miss (fragments cached)", "granian_miss"),
             ("nginx micro-cache (1 s) in front of granian", "proxy"),
         ]

@@ -98,6 +98,8 @@ def post_detail(request, slug):
         response = HttpResponse(content)
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
+    if settings.NEWSROOM_PAGE_CACHE and not before:
+        response.memo_key = key  # liveupdates.memo may answer the next requests from memory
     return response
 
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 
 
 class StaffAreaContentSecurityPolicy:
@@ -17,3 +18,17 @@ class StaffAreaContentSecurityPolicy:
         if request.path.startswith("/admin/") and not hasattr(response, "_csp_config"):
             response._csp_config = settings.NEWSROOM_ADMIN_CSP
         return response
+
+
+class CompressPages(GZipMiddleware):
+    """gzip for pages, feeds and API answers; never for the live stream, which must not be buffered.
+
+    Hot live pages arrive here already compressed (liveupdates.memo), and gzip
+    leaves a response with a Content-Encoding alone. Django's GZipMiddleware
+    pads compressed HTML against BREACH.
+    """
+
+    def process_response(self, request, response):
+        if response.streaming:
+            return response
+        return super().process_response(request, response)

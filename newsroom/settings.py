@@ -75,6 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.CompressPages",
+    # First after compression: a hot live page is answered from memory before anything else runs.
+    "liveupdates.memo.RecentPageMemo",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "newsroom.middleware.StaffAreaContentSecurityPolicy",
@@ -190,6 +193,9 @@ LOGIN_URL = "admin:login"
 # Whole live pages are cached, keyed by their latest live event (liveupdates/fragments.py).
 # Off only to measure the cost of a miss (bench/pages.py).
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)
+# How long a process answers a hot live page from memory after the view last confirmed
+# it is the latest (liveupdates/memo.py). Below the live stream's own latency; 0 turns it off.
+NEWSROOM_PAGE_MEMO_SECONDS = float(env("NEWSROOM_PAGE_MEMO_SECONDS", "0.1"))
 
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))

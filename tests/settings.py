@@ -20,3 +20,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # The browser tests' server runs these settings without DEBUG and without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests change content and read the page back at once; tests/test_memo.py turns the memo on.
+NEWSROOM_PAGE_MEMO_SECONDS = 0
