@@ -20,6 +20,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import seo
 from .models import Author, Citation, Column, Entry, LivePost, Place, Source, TaggedEntry
 
 FRAGMENT_TTL = 24 * 60 * 60
@@ -44,12 +45,20 @@ def bump_version(**kwargs):
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
+FORMAT = 2  # moves when what a fragment's cache entry holds changes, so a deploy never reads the old shape
+
+
 def _key(entry, slot, today, v):
-    return f"entry:{v}:{today}:{entry.pk}:{entry.updated_at.timestamp():.6f}:{slot}"
+    return f"entry{FORMAT}:{v}:{today}:{entry.pk}:{entry.updated_at.timestamp():.6f}:{slot}"
 
 
 def attach_html(entries, pinned_slot=False):
-    """Give each entry an `html` attribute: its fragment, from the cache or rendered now (one query for all misses)."""
+    """Give each entry its fragment (`html`) and its schema.org BlogPosting (`ld`), from the cache
+    or rendered now: one query for all misses, none when every fragment is cached.
+
+    The entries may come from a lean query (ids and times only): only the
+    missing ones are loaded with everything they show.
+    """
     if not entries:
         return entries
     v, today, slot = version(), timezone.localdate().isoformat(), int(pinned_slot)
@@ -59,14 +68,17 @@ def attach_html(entries, pinned_slot=False):
     if missing:
         full = Entry.objects.for_display().in_bulk([entry.pk for entry in missing.values()])
         rendered = {
-            key: render_to_string("liveupdates/_entry.html", {"entry": full[entry.pk], "pinned_slot": pinned_slot})
+            key: (
+                render_to_string("liveupdates/_entry.html", {"entry": full[entry.pk], "pinned_slot": pinned_slot}),
+                seo.blog_posting(full[entry.pk]) if full[entry.pk].is_public else None,
+            )
             for key, entry in missing.items()
             if entry.pk in full
         }
         cache.set_many(rendered, timeout=FRAGMENT_TTL)
         found.update(rendered)
     for key, entry in keys.items():
-        entry.html = found.get(key, "")
+        entry.html, entry.ld = found.get(key, ("", None))
     return entries
 
 

@@ -33,7 +33,8 @@ def blog_posting(entry):
     return data
 
 
-def live_blog_posting(post, entries):
+def live_blog_posting(post, entries, updates=None):
+    """The live page's LiveBlogPosting; `updates` are the entries' BlogPostings if already built (cached fragments)."""
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -45,7 +46,7 @@ def live_blog_posting(post, entries):
         "dateModified": max([post.updated_at, *[e.modified_at for e in entries]]).isoformat(),
         "coverageStartTime": post.coverage_start.isoformat(),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
-        "liveBlogUpdate": [blog_posting(entry) for entry in entries],
+        "liveBlogUpdate": updates if updates is not None else [blog_posting(entry) for entry in entries],
     }
     if not post.is_live and post.coverage_end:
         data["coverageEndTime"] = post.coverage_end.isoformat()

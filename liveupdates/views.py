@@ -46,12 +46,16 @@ def column_detail(request, slug):
     return render(request, "liveupdates/column.html", {"column": column, "page": page})
 
 
+LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note", "announced_at"]
+
+
 def _post_context(request, post, entries, listed=None):
     """`entries` are those readers may see; `listed` (default: the same) what the stream lists, removal notes included."""
     # The cursor is read before the entries: an event appended in between is then
     # replayed to the page (and applied idempotently) rather than lost.
     live_cursor = live.latest_event_id(post)
-    page = page_of((entries if listed is None else listed).for_display(), before=request.GET.get("before"))
+    # Ids and times only: each entry's fragment comes from the cache (fragments.attach_html).
+    page = page_of((entries if listed is None else listed).only(*LISTED_FIELDS), before=request.GET.get("before"))
     fragments.attach_html(page.entries)
     pinned = None
     key_events = []
@@ -81,8 +85,8 @@ def post_detail(request, slug):
         entries = Entry.objects.published().for_post(post)
         context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post))
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
-        updates = [entry for entry in context["page"].entries if not entry.is_removed_with_note]
-        context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, updates))
+        shown = [entry for entry in context["page"].entries if entry.ld]
+        context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown]))
         if context["page"].is_first:
             context["place_map"] = place_map(Place.objects.filter(pk__in=entries.values("places")).exclude(latitude=None))
         # Keep the page no longer than until its next scheduled entry is due.
@@ -110,7 +114,7 @@ def entry_detail(request, post_slug, pk):
 
 
 def _entry_list(request, template, queryset, context):
-    page = page_of(queryset.for_display(), before=request.GET.get("before"))
+    page = page_of(queryset.only(*LISTED_FIELDS), before=request.GET.get("before"))
     fragments.attach_html(page.entries)
     return render(request, template, {**context, "page": page})
 

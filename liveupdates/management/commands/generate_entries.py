@@ -5,7 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from liveupdates.models import Author, Citation, Entry, EntryStatus, LivePost, Place, Source
+from django.utils.text import slugify
+from taggit.models import Tag
+
+from liveupdates.models import Author, Citation, Entry, EntryStatus, LivePost, Place, Source, TaggedEntry
 
 WORDS = (
     "strikes reported near the town overnight according to activists shelling continued artillery fire rebels "
@@ -30,6 +33,7 @@ class Command(BaseCommand):
         authors = list(Author.objects.all()[:5])
         places = list(Place.objects.all()[:20])
         sources = list(Source.objects.all()[:10])
+        tags = [Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in ("air strikes", "shelling", "casualties")]
         rng = random.Random(count)
         now = timezone.now()
         made = 0
@@ -57,6 +61,7 @@ class Command(BaseCommand):
                     )
                 if sources:
                     Citation.objects.bulk_create(Citation(entry_id=e.pk, source_id=rng.choice(sources).pk) for e in entries)
+                TaggedEntry.objects.bulk_create(TaggedEntry(content_object_id=e.pk, tag_id=rng.choice(tags).pk) for e in entries)
             made += size
             self.stdout.write(f"{made}/{count}")
         self.stdout.write(self.style.SUCCESS(f"Created {count} published entries in '{live_post.slug}'."))
