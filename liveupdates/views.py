@@ -22,6 +22,7 @@ from .stream import parse_cursor
 POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
 PAGE_MAX_AGE = 2  # seconds a CDN may serve a live page; the stream carries what happens after
 POSTS_PER_COLUMN_ON_HOME = 4
+MAP_ENTRIES = 500  # the post's map shows the places named in its latest 500 entries
 
 
 def home(request):
@@ -88,7 +89,11 @@ def post_detail(request, slug):
         shown = [entry for entry in context["page"].entries if entry.ld]
         context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown]))
         if context["page"].is_first:
-            context["place_map"] = place_map(Place.objects.filter(pk__in=entries.values("places")).exclude(latitude=None))
+            # The places of the latest updates: bounded however long the coverage runs.
+            # Bounded queries, ids fetched first: nested, PostgreSQL scans every entry's places instead.
+            latest = list(entries.order_by("-published_at", "-pk").values_list("pk", flat=True)[:MAP_ENTRIES])
+            named = set(Entry.places.through.objects.filter(entry_id__in=latest).values_list("place_id", flat=True))
+            context["place_map"] = place_map(Place.objects.filter(pk__in=named).exclude(latitude=None))
         # Keep the page no longer than until its next scheduled entry is due.
         due = Entry.objects.scheduled().for_post(post).order_by("published_at").values_list("published_at", flat=True).first()
         ttl = (due - timezone.now()).total_seconds() if due else fragments.PAGE_TTL

@@ -170,6 +170,11 @@ class Entry(models.Model):
                 fields=["post", "-published_at", "-id"], condition=Q(status__in=["published", "withdrawn"]),
                 name="entry_post_page_idx",
             ),
+            # The key events panel: a few rows among 100,000 must not mean reading them all.
+            models.Index(
+                fields=["post", "-published_at", "-id"], condition=Q(is_key_event=True, status="published"),
+                name="entry_key_events_idx",
+            ),
             models.Index(fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"),
         ]
         constraints = [

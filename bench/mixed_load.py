@@ -1,0 +1,179 @@
+#!/usr/bin/env python
+"""Writers under load: journalists and editors post through the admin while readers follow the stream.
+
+Production topology on loopback: granian (WSGI, 2 workers) serves the admin,
+uvicorn (1 worker) serves the live stream. N readers hold the stream open;
+W staff accounts (half journalists who submit, half editors who publish) log
+in through the admin's login form and post entries from the live desk's
+compose form, each at its own pace. Prints the admin save latency (p50/p95/max),
+errors, and whether every published entry reached every reader.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom_mixed REDIS_URL=redis://127.0.0.1:6379/13 \\
+        .venv/bin/python bench/mixed_load.py --readers 1000 --writers 10 --seconds 30
+
+Loopback only; bounded in time.
+"""
+
+import argparse
+import gc
+import http.cookiejar
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import live_latency as ll  # noqa: E402  (the stream readers and helpers)
+
+ROOT = ll.ROOT
+SLUG = ll.SLUG
+PASSWORD = "bench horse battery staple"
+
+ACCOUNTS = f"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+User = get_user_model()
+for n in range(int({{writers}})):
+    group = "Editors" if n % 2 else "Journalists"
+    user, _ = User.objects.get_or_create(username=f"writer-{{n}}", defaults={{"is_staff": True}})
+    user.set_password("{PASSWORD}")
+    user.save()
+    user.groups.add(Group.objects.get(name=group))
+"""
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Writer(threading.Thread):
+    def __init__(self, number, base, post_id, until, pace):
+        super().__init__(daemon=True)
+        self.number, self.base, self.post_id, self.until, self.pace = number, base, post_id, until, pace
+        self.publishes = number % 2 == 1
+        self.saves, self.errors, self.published = [], [], []
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def _token(self, path):
+        return CSRF.search(self.opener.open(self.base + path, timeout=30).read().decode()).group(1)
+
+    def _form(self, path, data, token=None):
+        token = token or self._token(path)
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **data}, doseq=True).encode()
+        return urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})
+
+    def run(self):
+        try:
+            self.opener.open(self._form("/admin/login/", {"username": f"writer-{self.number}", "password": PASSWORD, "next": "/admin/"}), timeout=30).read()
+        except Exception as error:  # noqa: BLE001 - reported, not raised: the bench goes on
+            self.errors.append(f"login: {error!r}")
+            return
+        desk = f"/admin/liveupdates/livepost/{self.post_id}/desk/"
+        n = 0
+        while time.time() < self.until:
+            try:
+                token = self._token(desk)  # the journalist opens the desk, then writes and saves
+                headline = f"bench-{self.number * 10_000 + n}-{time.time():.6f}-end"
+                request = self._form(desk, {"headline": headline, "body": "<p>Reported from the desk under load.</p>", "tags": "",
+                                            "intent": "publish" if self.publishes else "submit"}, token)
+                started = time.perf_counter()
+                with self.opener.open(request, timeout=30) as response:
+                    page = response.read().decode()
+                self.saves.append(time.perf_counter() - started)
+                if response.status != 200 or "errornote" in page:
+                    self.errors.append(f"save answered {response.status}")
+                elif self.publishes:
+                    self.published.append(self.number * 10_000 + n)
+            except Exception as error:  # noqa: BLE001
+                self.errors.append(repr(error))
+            n += 1
+            time.sleep(self.pace)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readers", type=int, default=1000)
+    parser.add_argument("--writers", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--pace", type=float, default=1.0, help="seconds each writer waits between entries")
+    args = parser.parse_args()
+    ll.raise_file_limit()
+    gc.disable()
+
+    tmp = tempfile.mkdtemp(prefix="newsroom-mixed-")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/mixed.sqlite3"
+    if database_url.startswith("postgres"):
+        name, admin = database_url.rsplit("/", 1)[1], database_url.rsplit("/", 1)[0] + "/postgres"
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    env = ll.django_env(database_url)
+    ll.manage(env, "migrate", "--noinput")
+    ll.manage(env, "shell", "-c", ll.SETUP)
+    ll.manage(env, "shell", "-c", ACCOUNTS.format(writers=args.writers))
+    post_id = int(subprocess.run([sys.executable, "manage.py", "shell", "-c",
+                                  f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)"],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])
+    stream_port, admin_port = 8765, 8766
+    servers = [
+        subprocess.Popen([sys.executable, "-m", "uvicorn", "newsroom.asgi:application", "--host", "127.0.0.1", "--port", str(stream_port),
+                          "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", "--backlog", "8192"],
+                         cwd=ROOT, env=env, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(admin_port),
+                          "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"],
+                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        for port in (stream_port, admin_port):
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/live/{SLUG}/", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+        writers = []
+
+        def start_writers():
+            until = time.time() + args.seconds
+            writers.extend(Writer(n, f"http://127.0.0.1:{admin_port}", post_id, until, args.pace) for n in range(args.writers))
+            for writer in writers:
+                writer.start()
+
+        import uvloop
+
+        readers, connected, errors, _ = uvloop.run(ll.run_readers(stream_port, args.readers, start_writers, args.seconds + 10))
+        for writer in writers:
+            writer.join(timeout=60)
+        saves = [s for w in writers for s in w.saves]
+        write_errors = [e for w in writers for e in w.errors]
+        published = {n for w in writers for n in w.published}
+        missing = sum(len(published - set(reader.received)) for reader in readers if reader.started)
+        latencies = [lat for reader in readers for n, lat in reader.received.items() if n in published]
+        print(f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; "
+              f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: uvicorn 1 worker")
+        print(f"readers connected: {connected}/{args.readers} (connection errors: {len(errors)}); writers: {args.writers} "
+              f"({sum(w.publishes for w in writers)} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s")
+        if saves:
+            print(f"admin saves: {len(saves)}   p50 {1000 * statistics.median(saves):.0f} ms   p95 {1000 * ll.percentile(saves, 0.95):.0f} ms   max {1000 * max(saves):.0f} ms")
+        print(f"write errors: {len(write_errors)}" + (f"  first: {write_errors[0]}" if write_errors else ""))
+        if latencies:
+            print(f"publish-to-reader latency: p50 {1000 * statistics.median(latencies):.0f} ms   p95 {1000 * ll.percentile(latencies, 0.95):.0f} ms")
+        print(f"entries published: {len(published)}   deliveries expected: {len(published) * connected}   missing: {missing}")
+        return 0 if not write_errors and not missing else 1
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
