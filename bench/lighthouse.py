@@ -40,7 +40,7 @@ def main():
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp}/lighthouse.sqlite3",
         "DJANGO_STATIC_ROOT": str(tmp / "static"), "DJANGO_MEDIA_ROOT": str(tmp / "media"),
-        "NEWSROOM_SITE_URL": f"http://127.0.0.1:{args.port}",
+        "NEWSROOM_SITE_URL": f"http://127.0.0.1:{args.port}", "NEWSROOM_SERVE_MEDIA": "1",
     }
     run = lambda *a, **kw: subprocess.run([sys.executable, "manage.py", *a], cwd=ROOT, env={**env, **kw}, check=True, stdout=subprocess.DEVNULL)  # noqa: E731
     run("migrate", "--noinput")
@@ -69,8 +69,10 @@ def main():
             failing = [audit["id"] for audit in report["audits"].values() if audit.get("score") is not None and audit["score"] < 0.9 and audit.get("scoreDisplayMode") == "binary"]
             weight = report["audits"].get("total-byte-weight", {}).get("displayValue", "")
             print(f"  {path:<45} " + "  ".join(f"{name} {score}" for name, score in scores.items()) + f"   ({weight})")
-            if failing:
-                print(f"    failing audits: {', '.join(failing)}")
+            for audit_id in failing:
+                audit = report["audits"][audit_id]
+                items = (audit.get("details") or {}).get("items") or []
+                print(f"    failing: {audit['title']}" + (f" ({json.dumps(items[0], default=str)[:300]})" if items else ""))
     finally:
         server.terminate()
         server.wait(timeout=10)

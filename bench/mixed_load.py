@@ -40,7 +40,7 @@ ACCOUNTS = f"""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 User = get_user_model()
-for n in range(int({{writers}})):
+for n in range(int("WRITERS")):
     group = "Editors" if n % 2 else "Journalists"
     user, _ = User.objects.get_or_create(username=f"writer-{{n}}", defaults={{"is_staff": True}})
     user.set_password("{PASSWORD}")
@@ -115,7 +115,7 @@ def main():
     env = ll.django_env(database_url)
     ll.manage(env, "migrate", "--noinput")
     ll.manage(env, "shell", "-c", ll.SETUP)
-    ll.manage(env, "shell", "-c", ACCOUNTS.format(writers=args.writers))
+    ll.manage(env, "shell", "-c", ACCOUNTS.replace("WRITERS", str(args.writers)))
     post_id = int(subprocess.run([sys.executable, "manage.py", "shell", "-c",
                                   f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)"],
                                  cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])

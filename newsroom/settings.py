@@ -193,6 +193,8 @@ LOGIN_URL = "admin:login"
 # Whole live pages are cached, keyed by their latest live event (liveupdates/fragments.py).
 # Off only to measure the cost of a miss (bench/pages.py).
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)
+# Django serves uploads itself only where no web server does (make run, one-process benches).
+NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
 # How long a process answers a hot live page from memory after the view last confirmed
 # it is the latest (liveupdates/memo.py). Below the live stream's own latency; 0 turns it off.
 NEWSROOM_PAGE_MEMO_SECONDS = float(env("NEWSROOM_PAGE_MEMO_SECONDS", "0.1"))

@@ -23,6 +23,6 @@ urlpatterns = [
     path("", include("liveupdates.urls")),
 ]
 
-if settings.DEBUG:
-    # Production serves media from the web server or object storage.
+if settings.NEWSROOM_SERVE_MEDIA:
+    # Production serves media from the web server (deploy/nginx.conf) or object storage.
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
