@@ -19,11 +19,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import stop, wait_for  # noqa: E402
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 
 
@@ -50,12 +50,7 @@ def main():
                                "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for(f"http://127.0.0.1:{args.port}/")
         print(f"Lighthouse 12, default (mobile, simulated throttling), Chromium {subprocess.run(['/usr/bin/chromium', '--version'], capture_output=True, text=True).stdout.split()[1]}")
         for path in paths:
             out = tmp / "report.json"
@@ -74,8 +69,7 @@ def main():
                 items = (audit.get("details") or {}).get("items") or []
                 print(f"    failing: {audit['title']}" + (f" ({json.dumps(items[0], default=str)[:300]})" if items else ""))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop([server])
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fresh_database, stop, wait_for  # noqa: E402
 SLUG = "bench-live-post"
 MARK = re.compile(rb"bench-(\d+)-(\d+\.\d+)-end")
 
@@ -186,11 +188,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="newsroom-bench-")
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-    if database_url.startswith("postgres"):
-        name = database_url.rsplit("/", 1)[1]
-        admin = database_url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    fresh_database(database_url)
     env = django_env(database_url)
     manage(env, "migrate", "--noinput")
     manage(env, "shell", "-c", SETUP)
@@ -201,14 +199,7 @@ def main():
         cwd=ROOT, env=env, stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"),
     )
     try:
-        for _ in range(100):
-            try:
-                import urllib.request
-
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/live/{SLUG}/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for(f"http://127.0.0.1:{args.port}/live/{SLUG}/")
         idle_rss = rss_kib(server.pid)
         publisher = {}
 
@@ -251,11 +242,7 @@ def main():
         print(f"server memory: idle {idle_rss / 1024:.0f} MiB, with {connected} readers {connected_rss / 1024:.0f} MiB ({per_stream:.0f} KiB per stream)")
         return 0 if lost == 0 and connected == args.readers else 1
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop([server])
 
 
 if __name__ == "__main__":

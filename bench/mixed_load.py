@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live_latency as ll  # noqa: E402  (the stream readers and helpers)
+from common import fresh_database, stop, wait_for  # noqa: E402
 
 ROOT = ll.ROOT
 SLUG = ll.SLUG
@@ -126,10 +127,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="newsroom-mixed-")
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/mixed.sqlite3"
-    if database_url.startswith("postgres"):
-        name, admin = database_url.rsplit("/", 1)[1], database_url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    fresh_database(database_url)
     env = ll.django_env(database_url)
     ll.manage(env, "migrate", "--noinput")
     ll.manage(env, "shell", "-c", ll.SETUP)
@@ -148,12 +146,7 @@ def main():
     ]
     try:
         for port in (stream_port, admin_port):
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/live/{SLUG}/", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_for(f"http://127.0.0.1:{port}/live/{SLUG}/")
         writers = []
 
         def start_writers():
@@ -187,13 +180,7 @@ def main():
         print(f"entries published: {len(published)}   deliveries expected: {len(published) * connected}   missing: {missing}")
         return 0 if not write_errors and not missing else 1
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(servers)
 
 
 if __name__ == "__main__":

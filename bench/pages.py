@@ -28,11 +28,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fresh_database, stop, wait_for  # noqa: E402
 SLUG = "russian-jets-strike-daraa-again"
 PATH = f"/live/{SLUG}/"
 
@@ -55,17 +55,6 @@ def env_for(database_url, **extra):
 
 def manage(env, *args):
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-
-
-def wait_for(url, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read()
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def wrk(url, seconds):
@@ -124,10 +113,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="newsroom-pages-"))
     tmp.chmod(0o755)  # nginx workers read the static copy as an unprivileged user
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-    if database_url.startswith("postgres"):
-        name, admin = database_url.rsplit("/", 1)[1], database_url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    fresh_database(database_url)
     env = env_for(database_url)
     manage(env, "migrate", "--noinput")
     manage({**env, "DJANGO_DEBUG": "1"}, "load_demo")
@@ -175,13 +161,7 @@ def main():
     finally:
         if "servers_nginx" in locals():
             subprocess.run(["nginx", "-c", str(tmp / "nginx.conf"), "-s", "quit"], check=False)
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(servers)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ The goal (issue 6): the biggest size within 1.2x of the smallest; admin lists un
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fresh_database  # noqa: E402
 SLUG = "russian-jets-strike-daraa-again"
 
 
@@ -35,10 +36,7 @@ def main():
 
     tmp = Path(tempfile.mkdtemp(prefix="newsroom-scale-"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/scale.sqlite3"
-    if database_url.startswith("postgres"):
-        name, admin = database_url.rsplit("/", 1)[1], database_url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    fresh_database(database_url)
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "newsroom.settings", "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
         "DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0",

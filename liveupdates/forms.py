@@ -13,7 +13,30 @@ from .admin.widgets import TolerantAutocompleteSelectMultiple
 from .models import Citation, CorrectionKind, Entry
 
 
-class ComposeForm(forms.ModelForm):
+MAX_TAGS = 20
+TAG_LENGTH = 100  # taggit's Tag.name
+
+
+def clean_tag_names(names):
+    """Tags as typed, refused with a reason when the database could not keep them."""
+    names = [name for name in names if name.strip()]
+    if len(names) > MAX_TAGS:
+        raise forms.ValidationError(gettext("Use at most %(max)d tags.") % {"max": MAX_TAGS}, code="too_many_tags")
+    for name in names:
+        if len(name) > TAG_LENGTH:
+            raise forms.ValidationError(
+                gettext("A tag can be at most %(max)d characters: “%(tag)s…”") % {"max": TAG_LENGTH, "tag": name[:30]},
+                code="tag_too_long",
+            )
+    return names
+
+
+class CleanTagsMixin:
+    def clean_tags(self):
+        return clean_tag_names(self.cleaned_data.get("tags") or [])
+
+
+class ComposeForm(CleanTagsMixin, forms.ModelForm):
     """The live desk's compose box: what a journalist needs to post an update fast."""
 
     sources = forms.ModelMultipleChoiceField(
@@ -71,7 +94,7 @@ class ScheduleForm(forms.Form):
     )
 
 
-class EntryAdminForm(forms.ModelForm):
+class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
     """The full entry form, with the version the editor started from.
 
     Two people editing one entry: the second save is refused with what the

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.middleware.gzip import GZipMiddleware
 
 
@@ -32,3 +33,21 @@ class CompressPages(GZipMiddleware):
         if response.streaming:
             return response
         return super().process_response(request, response)
+
+
+class RefuseNulBytes:
+    """A NUL character in a query parameter is refused with a 400 before any view sees it.
+
+    PostgreSQL cannot store or compare text containing NUL, so such a value
+    reaching a query would fail as a 500. Forms already refuse NUL; query
+    parameters (search, filters, cursors, the API) are refused here, once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in value for values in request.GET.lists() for value in values[1]) \
+                or any("\x00" in key for key in request.GET):
+            return HttpResponseBadRequest("A request parameter contains a NUL character.", content_type="text/plain")
+        return self.get_response(request)

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "newsroom.middleware.CompressPages",
     # First after compression: a hot live page is answered from memory before anything else runs.
     "liveupdates.memo.RecentPageMemo",
+    "newsroom.middleware.RefuseNulBytes",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "newsroom.middleware.StaffAreaContentSecurityPolicy",

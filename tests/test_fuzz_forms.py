@@ -113,3 +113,20 @@ def test_a_forged_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client, 
     response = client.post(reverse(url_name), {field: ":", "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0"})
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
+
+
+def test_a_tag_longer_than_the_database_keeps_is_refused_with_a_reason(client, journalist, post):
+    # Found by the fuzzer on PostgreSQL (SQLite does not enforce the length): a 500, now a form error.
+    client.force_login(journalist)
+    response = client.post(reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+                           {"headline": "Strikes", "body": "<p>Strikes.</p>", "tags": "x" * 101, "intent": "draft"})
+    assert response.status_code == 200
+    assert "A tag can be at most 100 characters" in response.content.decode()
+    assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["/api/entries?post=%00", "/search/?q=a%00b", "/live/x/updates.json?after=%00"])
+def test_a_nul_character_in_a_parameter_is_a_400_not_a_500(client, url):
+    # Found by the fuzzer on PostgreSQL, which cannot compare text containing NUL.
+    response = client.get(url)
+    assert response.status_code == 400
