@@ -161,8 +161,8 @@ def compare(model, old, new):
     for name, label in fields_for(model):
         before = _as_text(old.get(name)) if old else ""
         after = _as_text(new.get(name))
-        if old is not None and before == after:
-            continue
+        if (old is not None and before == after) or (old is None and after == "—"):
+            continue  # unchanged, or empty in the first version
         changes.append(FieldChange(str(label), inline_diff(before, after)))
     return changes
 

@@ -42,3 +42,14 @@ def iso(moment):
     if not moment:
         return ""
     return timezone.localtime(moment).replace(microsecond=0).isoformat()
+
+
+@register.filter
+def status_label(value):
+    """An entry's or post's stored status ("in_review") as people read it ("in review")."""
+    from ..models import EntryStatus, PostStatus
+
+    for choices in (EntryStatus, PostStatus):
+        if value in choices.values:
+            return choices(value).label.lower()
+    return value
