@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import richtext
-from .admin.widgets import TolerantAutocompleteSelectMultiple
+from .admin.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
 
 from .models import Citation, CorrectionKind, Entry
 
@@ -39,7 +39,7 @@ class CleanTagsMixin:
 class ComposeForm(CleanTagsMixin, forms.ModelForm):
     """The live desk's compose box: what a journalist needs to post an update fast."""
 
-    sources = forms.ModelMultipleChoiceField(
+    sources = IdsChoiceField(
         queryset=None, required=False, label=_("Sources"),
         help_text=_("Who the information comes from. Add the exact URL cited on the entry's full edit page."),
     )
@@ -47,6 +47,7 @@ class ComposeForm(CleanTagsMixin, forms.ModelForm):
     class Meta:
         model = Entry
         fields = ["headline", "body", "authors", "places", "tags"]
+        field_classes = {"authors": IdsChoiceField, "places": IdsChoiceField}
 
     field_order = ["headline", "body", "authors", "places", "sources", "tags"]
 

@@ -107,12 +107,25 @@ def test_public_query_parameters_never_cause_a_500(client, post, value, param):
     ("admin:liveupdates_livepost_add", "column"), ("admin:liveupdates_place_add", "parent"),
     ("admin:liveupdates_author_add", "user"),
 ])
-def test_a_forged_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client, editor, url_name, field):
-    # Found by the fuzzer above: Django's autocomplete widget looked the forged id up and raised.
+@pytest.mark.parametrize("forged", [":", str(2**63), "-1", "１"])
+def test_a_forged_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client, editor, url_name, field, forged):
+    # Found by the fuzzer above: Django's autocomplete widget looked the forged id up and raised,
+    # and an id beyond the database's integers overflowed in the driver.
     client.force_login(editor)
-    response = client.post(reverse(url_name), {field: ":", "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0"})
+    response = client.post(reverse(url_name), {field: forged, "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0"})
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
+
+
+@pytest.mark.parametrize("forged", [str(2**63), str(-(2**63) - 1), ":"])
+def test_a_forged_id_on_the_desk_is_a_form_error_not_a_500(client, journalist, post, forged):
+    client.force_login(journalist)
+    for field in ("authors", "places", "sources"):
+        response = client.post(reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+                               {"headline": "Strikes", "body": "<p>Strikes.</p>", field: forged, "intent": "draft"})
+        assert response.status_code == 200
+        assert "errorlist" in response.content.decode()
+    assert not Entry.objects.exists()
 
 
 def test_a_tag_longer_than_the_database_keeps_is_refused_with_a_reason(client, journalist, post):
