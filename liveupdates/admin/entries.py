@@ -23,37 +23,35 @@ class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
     verbose_name_plural = _("cited sources")
 
 
-class CorrectionInline(admin.TabularInline):
-    """Corrections readers see; added with the Correct button (liveupdates.workflow.correct), never edited."""
+class RecordInline(admin.TabularInline):
+    """A record shown with its entry, written only by the workflow: never added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CorrectionInline(RecordInline):
+    """Corrections readers see; added with the Correct button (liveupdates.workflow.correct)."""
 
     model = Correction
-    extra = 0
-    can_delete = False
     fields = ["created_at", "kind", "text", "created_by"]
-    readonly_fields = fields
     verbose_name_plural = _("public corrections and updates")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class WorkflowEventInline(admin.TabularInline):
+class WorkflowEventInline(RecordInline):
     model = WorkflowEvent
     fk_name = "entry"
-    extra = 0
-    can_delete = False
     fields = ["at", "action", "from_status", "to_status", "actor", "note"]
-    readonly_fields = fields
     verbose_name_plural = _("history")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Entry)
