@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -141,6 +142,12 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
         return TemplateResponse(request, "admin/liveupdates/desk.html", context)
 
     def _compose(self, request, post, form):
+        # One transaction for the whole save (entry, relations, revision, workflow): one
+        # commit to wait for instead of seven, and no half-saved entry if a step fails.
+        with transaction.atomic():
+            return self._save_composed(request, post, form)
+
+    def _save_composed(self, request, post, form):
         entry = form.save(commit=False)
         entry.post = post
         entry.created_by = entry.updated_by = request.user
