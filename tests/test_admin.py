@@ -272,3 +272,18 @@ def test_a_save_without_the_version_it_started_from_is_refused(client, editor, p
     response = client.post(reverse("admin:liveupdates_entry_change", args=[entry.pk]), data)
     assert response.status_code == 200 and "This field is required" in response.content.decode()
     assert Entry.objects.get(pk=entry.pk).headline == "Kept"
+
+
+def test_a_desk_entry_whose_publication_is_refused_is_kept_as_a_draft_with_the_reason(client, editor, post):
+    from liveupdates.models import Entry, EntryStatus
+
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+        {"headline": "Photo from Douma", "body": '<p>Smoke.</p><img src="/media/uploads/a.jpg">', "tags": "", "intent": "publish"},
+        follow=True,
+    )
+    entry = Entry.objects.get(headline="Photo from Douma")
+    assert entry.status == EntryStatus.DRAFT
+    assert "Your entry was saved as a draft, but" in response.content.decode()
+    assert "alternative text" in response.content.decode()
