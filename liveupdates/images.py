@@ -150,13 +150,19 @@ def make_renditions(storage, name):
             storage.save(rendition_name(name, width), ContentFile(out.getvalue()))
 
 
-def store(storage, directory, file):
-    """Verify, re-encode and store an uploaded photo with its renditions; return the stored name."""
+def prepared(file):
+    """(content, name) for an uploaded photo: verified, re-encoded, and named with its size."""
     content, extension = reencode(file)
     with Image.open(io.BytesIO(content.read())) as image:
         size = image.size
     content.seek(0)
-    name = storage.save(f"{directory}/{stored_name(extension, size)}", content)
+    return content, stored_name(extension, size)
+
+
+def store(storage, directory, file):
+    """Verify, re-encode and store an uploaded photo with its renditions; return the stored name."""
+    content, name = prepared(file)
+    name = storage.save(f"{directory}/{name}", content)
     make_renditions(storage, name)
     return name
 
@@ -184,10 +190,7 @@ class PhotoField(models.ImageField):
     def pre_save(self, model_instance, add):
         file = getattr(model_instance, self.attname)
         if file and not file._committed:
-            content, extension = reencode(file)
-            with Image.open(io.BytesIO(content.read())) as image:
-                size = image.size
-            content.seek(0)
-            file.save(stored_name(extension, size), content, save=False)
+            content, name = prepared(file)
+            file.save(name, content, save=False)
             make_renditions(file.storage, file.name)
         return file

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 WIDTH, HEIGHT, MARGIN = 640, 360, 40
+LATEST_ENTRIES = 500  # a post's map shows the places named in its latest 500 entries
 
 
 @dataclass
@@ -90,3 +91,16 @@ def _ticks(low, high, step):
         ticks.append(round(value, 4))
         value += step
     return ticks
+
+
+def latest_places_map(entries):
+    """The map of the places named in the latest entries of `entries`: bounded however long the coverage runs.
+
+    The ids come first, in their own queries: nested in one query, PostgreSQL
+    reads the places of every entry of the post instead.
+    """
+    from .models import Entry, Place
+
+    latest = list(entries.order_by("-published_at", "-pk").values_list("pk", flat=True)[:LATEST_ENTRIES])
+    named = set(Entry.places.through.objects.filter(entry_id__in=latest).values_list("place_id", flat=True))
+    return place_map(Place.objects.filter(pk__in=named).exclude(latitude=None))

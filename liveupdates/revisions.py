@@ -12,9 +12,11 @@ revision is an editorial change, so it lives in liveupdates.workflow.
 """
 
 import difflib
+from collections import defaultdict
 from dataclasses import dataclass
 
 import reversion
+from django.contrib.contenttypes.models import ContentType
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -68,55 +70,80 @@ POST_FIELDS = [
 ]
 
 
-def _names(model, ids):
-    names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
-    return [names.get(pk, f"#{pk} (deleted)") for pk in ids]
-
-
-def _related_in_revision(version, model, link):
-    """The `model` rows saved in the same revision and linked (by the `link` column) to the entry."""
-    others = version.revision.version_set.filter(
-        content_type__app_label=model._meta.app_label, content_type__model=model._meta.model_name
+def _linked(versions, model, link):
+    """For each version, the `model` rows saved in its revision and linked to its object (by `link`): one query for all."""
+    rows = Version.objects.filter(
+        revision_id__in={version.revision_id for version in versions}, content_type=ContentType.objects.get_for_model(model)
     )
-    return [v.field_dict for v in others if str(v.field_dict.get(link)) == str(version.object_id)]
+    by_revision = defaultdict(list)
+    for row in rows:
+        by_revision[row.revision_id].append(row.field_dict)
+    return {
+        version.pk: [data for data in by_revision[version.revision_id] if str(data.get(link)) == str(version.object_id)]
+        for version in versions
+    }
+
+
+def _name_lookup(model, ids):
+    names = dict(model.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+    return lambda pk: names.get(pk, f"#{pk} (deleted)")
+
+
+def entry_snapshots(versions):
+    """Each entry version as editors read it, names resolved: a fixed number of queries however many versions."""
+    citations = _linked(versions, Citation, "entry_id")
+    tagged = _linked(versions, TaggedEntry, "content_object_id")
+    raws = []
+    for version in versions:
+        data = version.field_dict
+        raws.append({
+            "headline": data.get("headline", ""),
+            "body": data.get("body", ""),
+            "author_ids": list(data.get("authors", [])),
+            "place_ids": list(data.get("places", [])),
+            "citations": [(c["source_id"], c.get("url", "")) for c in citations[version.pk]],
+            "tag_ids": [t["tag_id"] for t in tagged[version.pk]],
+        })
+    author = _name_lookup(Author, [pk for raw in raws for pk in raw["author_ids"]])
+    place = _name_lookup(Place, [pk for raw in raws for pk in raw["place_ids"]])
+    source = _name_lookup(Source, [pk for raw in raws for pk, _url in raw["citations"]])
+    tag = _name_lookup(Tag, [pk for raw in raws for pk in raw["tag_ids"]])
+    return [
+        {
+            **raw,
+            "text": richtext.plain_text(raw["body"]),
+            "authors": [author(pk) for pk in raw["author_ids"]],
+            "places": [place(pk) for pk in raw["place_ids"]],
+            "sources": [source(pk) + (f" ({url})" if url else "") for pk, url in raw["citations"]],
+            "tags": sorted(tag(pk) for pk in raw["tag_ids"]),
+        }
+        for raw in raws
+    ]
 
 
 def entry_snapshot(version):
-    data = version.field_dict
-    citations = _related_in_revision(version, Citation, "entry_id")
-    tagged = _related_in_revision(version, TaggedEntry, "content_object_id")
-    source_names = dict(Source.objects.filter(pk__in=[c["source_id"] for c in citations]).values_list("pk", "name"))
-    return {
-        "headline": data.get("headline", ""),
-        "body": data.get("body", ""),
-        "text": richtext.plain_text(data.get("body", "")),
-        "author_ids": list(data.get("authors", [])),
-        "place_ids": list(data.get("places", [])),
-        "citations": [(c["source_id"], c.get("url", "")) for c in citations],
-        "tag_ids": [t["tag_id"] for t in tagged],
-        "authors": _names(Author, data.get("authors", [])),
-        "places": _names(Place, data.get("places", [])),
-        "sources": [source_names.get(c["source_id"], "?") + (f" ({c['url']})" if c.get("url") else "") for c in citations],
-        "tags": sorted(_names(Tag, [t["tag_id"] for t in tagged])),
-    }
+    return entry_snapshots([version])[0]
+
+
+def post_snapshots(versions):
+    datas = [version.field_dict for version in versions]
+    column = _name_lookup(Column, [data.get("column_id") for data in datas])
+    return [
+        {
+            **{name: data.get(name) for name, _label in POST_FIELDS if name != "column"},
+            "column_id": data.get("column_id"),
+            "column": column(data.get("column_id")) if data.get("column_id") else "",
+        }
+        for data in datas
+    ]
 
 
 def post_snapshot(version):
-    data = version.field_dict
-    column = Column.objects.filter(pk=data.get("column_id")).values_list("name", flat=True).first()
-    return {
-        **{name: data.get(name) for name, _label in POST_FIELDS if name != "column"},
-        "column_id": data.get("column_id"),
-        "column": column or "",
-    }
+    return post_snapshots([version])[0]
 
 
 def tags_with_ids(ids):
     return list(Tag.objects.filter(pk__in=ids))
-
-
-def snapshot(version):
-    return entry_snapshot(version) if version.content_type.model_class() is Entry else post_snapshot(version)
 
 
 def fields_for(model):
@@ -170,8 +197,8 @@ def compare(model, old, new):
 def history(obj, limit=50):
     """Each revision of `obj`, newest first (the latest `limit`), with what changed since the one before it."""
     versions = list(versions_of(obj)[: limit + 1])
-    snapshots = [snapshot(version) for version in versions]
     model = type(obj)
+    snapshots = (entry_snapshots if model is Entry else post_snapshots)(versions)
     rows = []
     for index, version in enumerate(versions):
         previous = snapshots[index + 1] if index + 1 < len(snapshots) else None

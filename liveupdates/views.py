@@ -13,7 +13,7 @@ from taggit.models import Tag
 
 from . import fragments, live, seo, workflow
 from .models import Author, Column, Entry, LivePost, Place, Source
-from .maps import place_map
+from .maps import latest_places_map
 from .pagination import page_of
 from .search import SearchForm, run_search
 from .sitemaps import news_posts
@@ -22,7 +22,6 @@ from .stream import parse_cursor
 POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
 PAGE_MAX_AGE = 2  # seconds a CDN may serve a live page; the stream carries what happens after
 POSTS_PER_COLUMN_ON_HOME = 4
-MAP_ENTRIES = 500  # the post's map shows the places named in its latest 500 entries
 
 
 def home(request):
@@ -47,14 +46,15 @@ def column_detail(request, slug):
     return render(request, "liveupdates/column.html", {"column": column, "page": page})
 
 
-LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note", "announced_at"]
+LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note"]
 
 
-def _post_context(request, post, entries, listed=None):
+def _post_context(request, post, entries, listed=None, live_cursor=None):
     """`entries` are those readers may see; `listed` (default: the same) what the stream lists, removal notes included."""
     # The cursor is read before the entries: an event appended in between is then
     # replayed to the page (and applied idempotently) rather than lost.
-    live_cursor = live.latest_event_id(post)
+    if live_cursor is None:
+        live_cursor = live.latest_event_id(post)
     # Ids and times only: each entry's fragment comes from the cache (fragments.attach_html).
     page = page_of((entries if listed is None else listed).only(*LISTED_FIELDS), before=request.GET.get("before"))
     fragments.attach_html(page.entries)
@@ -84,16 +84,12 @@ def post_detail(request, slug):
 
     def render_page():
         entries = Entry.objects.published().for_post(post)
-        context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post))
+        context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post), live_cursor=live_cursor)
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
         shown = [entry for entry in context["page"].entries if entry.ld]
         context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown]))
         if context["page"].is_first:
-            # The places of the latest updates: bounded however long the coverage runs.
-            # Bounded queries, ids fetched first: nested, PostgreSQL scans every entry's places instead.
-            latest = list(entries.order_by("-published_at", "-pk").values_list("pk", flat=True)[:MAP_ENTRIES])
-            named = set(Entry.places.through.objects.filter(entry_id__in=latest).values_list("place_id", flat=True))
-            context["place_map"] = place_map(Place.objects.filter(pk__in=named).exclude(latitude=None))
+            context["place_map"] = latest_places_map(entries)
         # Keep the page no longer than until its next scheduled entry is due.
         due = Entry.objects.scheduled().for_post(post).order_by("published_at").values_list("published_at", flat=True).first()
         ttl = (due - timezone.now()).total_seconds() if due else fragments.PAGE_TTL

@@ -83,6 +83,11 @@ def can_feature(user, entry):
     return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status != WITHDRAWN
 
 
+def can_leave_removal_note(user, entry):
+    """A public note in a withdrawn entry's place: only where readers saw the entry (it was announced)."""
+    return can_withdraw(user, entry) and entry.announced_at is not None
+
+
 def can_correct(user, entry):
     """Attach a public correction or update note: editors, on a published entry."""
     return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status == PUBLISHED
@@ -132,6 +137,7 @@ class Allowed:
     publish: bool
     return_to_author: bool
     withdraw: bool
+    removal_note: bool
     feature: bool
     correct: bool
 
@@ -147,6 +153,7 @@ def allowed_actions(user, entry):
         publish=can_publish(user, entry),
         return_to_author=can_return(user, entry),
         withdraw=can_withdraw(user, entry),
+        removal_note=can_leave_removal_note(user, entry),
         feature=can_feature(user, entry),
         correct=can_correct(user, entry),
     )
@@ -274,7 +281,7 @@ def withdraw(*, entry, user, reason, public_note=""):
     _refuse_unless(reason, _("Give the reason for withdrawing this entry; it is kept in the entry's history."))
     public_note = richtext.plain_line(public_note)
     _refuse_unless(
-        not public_note or entry.announced_at is not None,
+        not public_note or can_leave_removal_note(user, entry),
         _("Readers never saw this entry, so there is nothing to leave a public note about. Withdraw it without one."),
     )
     return _move(

@@ -287,3 +287,35 @@ def test_a_desk_entry_whose_publication_is_refused_is_kept_as_a_draft_with_the_r
     assert entry.status == EntryStatus.DRAFT
     assert "Your entry was saved as a draft, but" in response.content.decode()
     assert "alternative text" in response.content.decode()
+
+
+def _actions_page(client, user, entry):
+    client.force_login(user)
+    return client.get(reverse("admin:liveupdates_entry_change", args=[entry.pk])).content.decode()
+
+
+def test_an_editor_sees_correct_history_and_a_public_note_on_an_entry_readers_saw(client, editor, post):
+    from .factories import PublishedEntryFactory
+
+    entry = PublishedEntryFactory(post=post, announced_at=timezone.now())
+    page = _actions_page(client, editor, entry)
+    assert "<summary>Correct</summary>" in page
+    assert 'name="public_note"' in page
+    assert reverse("admin:liveupdates_entry_history", args=[entry.pk]) in page
+
+
+def test_no_public_note_is_offered_for_an_entry_readers_never_saw(client, editor, post):
+    from .factories import PublishedEntryFactory
+
+    entry = PublishedEntryFactory(post=post, published_at=timezone.now() + timedelta(hours=1))
+    page = _actions_page(client, editor, entry)
+    assert "<summary>Withdraw</summary>" in page
+    assert 'name="public_note"' not in page
+
+
+def test_a_journalist_is_offered_neither_correct_nor_withdraw(client, journalist, post):
+    from .factories import PublishedEntryFactory
+
+    entry = PublishedEntryFactory(post=post, created_by=journalist, announced_at=timezone.now())
+    page = _actions_page(client, journalist, entry)
+    assert "<summary>Correct</summary>" not in page and "<summary>Withdraw</summary>" not in page

@@ -191,3 +191,14 @@ def test_a_photo_without_renditions_is_still_lazy(post, editor):
 
     html = richtext.render('<img src="/media/uploads/old-photo.jpg" alt="Old">')
     assert html == '<img src="/media/uploads/old-photo.jpg" alt="Old" loading="lazy" decoding="async">'
+
+
+def test_a_lead_image_gets_renditions_and_the_post_page_offers_them(client, editor, post):
+    post.lead_image = SimpleUploadedFile("lead.jpg", jpeg_with_gps(size=(1000, 600)), content_type="image/jpeg")
+    post.lead_image_alt = "Smoke over Douma"
+    post.save()
+    assert post.lead_image.name.endswith("_1000x600.jpg")
+    stem = post.lead_image.url.rsplit(".", 1)[0]
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert f'srcset="{stem}.480.webp 480w, {stem}.960.webp 960w, {stem}.1000.webp 1000w"' in page
+    assert default_storage.exists(post.lead_image.name.rsplit(".", 1)[0] + ".960.webp")

@@ -229,3 +229,19 @@ def test_restored_citations_replace_the_current_ones(edited_entry, editor):
     first = list(Version.objects.get_for_object(edited_entry))[-1]
     workflow.restore(entry=edited_entry, user=editor, version=first)
     assert [c.source.name for c in Citation.objects.filter(entry=edited_entry)] == ["LCC"]
+
+
+def test_the_history_page_makes_a_fixed_number_of_queries_however_many_versions(client, edited_entry, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:liveupdates_entry_history", args=[edited_entry.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(6):
+        Entry.objects.filter(pk=edited_entry.pk).update(headline=f"Version {n}")
+        workflow.record_edit(entry=Entry.objects.get(pk=edited_entry.pk), user=editor, created=False)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert "Version 5" in page
+    assert len(many) == len(few)
