@@ -17,6 +17,7 @@ Loopback only; bounded in time.
 import argparse
 import gc
 import http.cookiejar
+import multiprocessing
 import os
 import re
 import statistics
@@ -86,9 +87,13 @@ class Writer(threading.Thread):
             return
         desk = f"/admin/liveupdates/livepost/{self.post_id}/desk/"
         n = 0
+        page = None
         while time.time() < self.until:
             try:
-                token = self._token(desk)  # the journalist opens the desk, then writes and saves
+                # The journalist writes on the desk they have open: the one the last save
+                # returned to (the first time, they open it).
+                token = CSRF.search(page).group(1) if page else self._token(desk)
+                page = None
                 headline = f"bench-{self.number * 10_000 + n}-{time.time():.6f}-end"
                 request = self._form(desk, {"headline": headline, "body": "<p>Reported from the desk under load.</p>", "tags": "",
                                             "intent": "publish" if self.publishes else "submit"}, token)
@@ -113,6 +118,23 @@ class Writer(threading.Thread):
                 self.errors.append(repr(error))
             n += 1
             time.sleep(self.pace)
+
+
+def run_writers(base, post_id, count, seconds, pace, results):
+    """In its own process: `count` writers for `seconds`; puts what they measured on `results`."""
+    until = time.time() + seconds
+    writers = [Writer(n, base, post_id, until, pace) for n in range(count)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=seconds + 60)
+    results.put({
+        "saves": [s for w in writers for s in w.saves],
+        "reloads": [r for w in writers for r in w.reloads],
+        "errors": [e for w in writers for e in w.errors],
+        "published": [n for w in writers for n in w.published],
+        "editors": sum(w.publishes for w in writers),
+    })
 
 
 def main():
@@ -147,29 +169,27 @@ def main():
     try:
         for port in (stream_port, admin_port):
             wait_for(f"http://127.0.0.1:{port}/live/{SLUG}/")
-        writers = []
-
-        def start_writers():
-            until = time.time() + args.seconds
-            writers.extend(Writer(n, f"http://127.0.0.1:{admin_port}", post_id, until, args.pace) for n in range(args.writers))
-            for writer in writers:
-                writer.start()
+        # The writers run in a process of their own: threads beside the 1,000 readers'
+        # event loop would wait for its interpreter lock, and the bench would time itself.
+        context = multiprocessing.get_context("spawn")
+        results = context.Queue()
+        writer_process = context.Process(
+            target=run_writers, args=(f"http://127.0.0.1:{admin_port}", post_id, args.writers, args.seconds, args.pace, results)
+        )
 
         import uvloop
 
-        readers, connected, errors, _ = uvloop.run(ll.run_readers(stream_port, args.readers, start_writers, args.seconds + 10))
-        for writer in writers:
-            writer.join(timeout=60)
-        saves = [s for w in writers for s in w.saves]
-        write_errors = [e for w in writers for e in w.errors]
-        published = {n for w in writers for n in w.published}
+        readers, connected, errors, _ = uvloop.run(ll.run_readers(stream_port, args.readers, writer_process.start, args.seconds + 10))
+        outcome = results.get(timeout=120)
+        writer_process.join(timeout=60)
+        saves, write_errors, reloads = outcome["saves"], outcome["errors"], outcome["reloads"]
+        published = set(outcome["published"])
         missing = sum(len(published - set(reader.received)) for reader in readers if reader.started)
         latencies = [lat for reader in readers for n, lat in reader.received.items() if n in published]
         print(f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; "
               f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: uvicorn 1 worker")
         print(f"readers connected: {connected}/{args.readers} (connection errors: {len(errors)}); writers: {args.writers} "
-              f"({sum(w.publishes for w in writers)} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s")
-        reloads = [r for w in writers for r in w.reloads]
+              f"({outcome['editors']} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s")
         if saves:
             print(f"admin saves (POST to its redirect): {len(saves)}   p50 {1000 * statistics.median(saves):.0f} ms   p95 {1000 * ll.percentile(saves, 0.95):.0f} ms   max {1000 * max(saves):.0f} ms")
         if reloads:

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import after_response
 from .models import Entry, LiveEvent, LivePost
 from .signals import entry_changed, post_changed
 
@@ -214,7 +215,13 @@ def sse_message(event_id, payload):
 
 
 def _on_entry_changed(sender, entry, action, **kwargs):
-    entry_did_change(entry, action)
+    if action in ("published", "scheduled"):
+        # The sweep in every stream process catches a publication this misses, so the
+        # announcement may wait until the saver has their answer. Edits and withdrawals
+        # have no such net: they are announced before the response.
+        after_response.defer(announce_due, None, entry.post_id)
+    else:
+        entry_did_change(entry, action)
 
 
 def _on_post_changed(sender, post, action, **kwargs):

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: runs work deferred by the request once its response has been sent.
+    "liveupdates.after_response.RunAfterResponse",
     "newsroom.middleware.CompressPages",
     # First after compression: a hot live page is answered from memory before anything else runs.
     "liveupdates.memo.RecentPageMemo",

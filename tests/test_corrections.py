@@ -29,13 +29,16 @@ def correct(client, entry, **data):
 
 
 def test_an_editor_attaches_a_correction_and_readers_see_it_with_its_time(client, editor, published, time_machine):
-    time_machine.move_to(timezone.now().replace(hour=14, minute=5, second=0), tick=False)
+    # Five minutes after publication (a fixed clock time would fall before it on some afternoons).
+    at = published.published_at + timedelta(minutes=5)
+    time_machine.move_to(at, tick=False)
     client.force_login(editor)
     response = correct(client, published, kind="correction", text="Douma lies north-east of Damascus, not north-west.")
     assert "readers see it now" in response.content.decode()
     client.logout()
     page = client.get(published.post.get_absolute_url()).content.decode()
-    assert "Correction, <time" in page and ">14:05</time>:</strong> Douma lies north-east of Damascus, not north-west." in page
+    shown = timezone.localtime(at).strftime("%H:%M")
+    assert "Correction, <time" in page and f">{shown}</time>:</strong> Douma lies north-east of Damascus, not north-west." in page
     assert '<span class="entry__updated">Updated' in page
 
 

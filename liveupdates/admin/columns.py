@@ -17,7 +17,10 @@ from .actions import post_action
 from .history import RevisionHistoryMixin
 from .widgets import TolerantAutocompleteAdmin
 
-DESK_ENTRIES = 60
+# The desk is reloaded after every save, often on a phone: 60 entries weighed 200 KB and
+# took 97 ms to render (each row carries its action forms); 30 cover the last hours of a
+# busy live page, and "All entries of this post" lists the rest.
+DESK_ENTRIES = 30
 
 
 @admin.register(Column)
@@ -111,7 +114,7 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
         form = None
         if can_compose:
             initial = {}
-            author = getattr(user, "author", None)
+            author = getattr(user, "author", None) if request.method != "POST" else None  # a POST brings its own byline
             if author is not None:
                 initial["authors"] = [author.pk]
             form = ComposeForm(request.POST or None, initial=initial, admin_site=self.admin_site)
