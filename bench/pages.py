@@ -11,6 +11,11 @@ post has --entries entries), then, one after the other on loopback with
   * Django under uvicorn (ASGI), page cache hit;
   * Django under granian, cache miss on every request (NEWSROOM_PAGE_CACHE=0,
     entry fragments still cached: what a request right after a publish costs);
+  * the floor under any miss: the same bytes from a Django view behind the full
+    middleware stack, with no query, then after the one query a fresh page needs
+    (bench/floor_app.py);
+  * Django under granian while an editor publishes an entry every second (each
+    publish changes the page: what readers get during breaking news);
   * the production stack: nginx proxy_cache (1 s, request collapsing) in front of granian.
 
 and prints requests/s with the ratio to the ceiling.
@@ -28,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +103,23 @@ http {{
 """
 
 
+PUBLISHER = """
+import time
+from django.contrib.auth import get_user_model
+from liveupdates import live, workflow
+from liveupdates.models import Entry, LivePost
+editor = get_user_model().objects.filter(groups__name="Editors", is_staff=True).first()
+post = LivePost.objects.get(slug="{slug}")
+for n in range({count}):
+    started = time.monotonic()
+    entry = Entry.objects.create(post=post, headline=f"Published during the bench {{n}}", body="<p>Breaking.</p>", created_by=editor)
+    workflow.publish(entry=entry, user=editor)
+    live.announce_due(post=post)
+    print(entry.headline, flush=True)
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+"""
+
+
 def start(command, env):
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -119,7 +142,9 @@ def main():
     manage({**env, "DJANGO_DEBUG": "1"}, "load_demo")
     manage(env, "generate_entries", "--post", SLUG, "--count", str(max(0, args.entries - 10)))
 
-    ports = {"granian": 8811, "uvicorn": 8812, "granian_miss": 8813, "static": 8814, "proxy": 8815, "granian_shared": 8816}
+    ports = {"granian": 8811, "uvicorn": 8812, "granian_miss": 8813, "static": 8814, "proxy": 8815, "granian_shared": 8816,
+             "floor": 8817}
+    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "floor_app", "PYTHONPATH": str(ROOT / "bench"), "FLOOR_PAGE": str(tmp / "page.html")}
     servers = [
         start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian"]),
                "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], env),
@@ -129,11 +154,18 @@ def main():
                "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], {**env, "NEWSROOM_PAGE_CACHE": "0"}),
         start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["granian_shared"]),
                "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], {**env, "NEWSROOM_PAGE_MEMO_SECONDS": "0"}),
+        start([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ports["floor"]),
+               "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"], floor_env),
     ]
     try:
         html = wait_for(f"http://127.0.0.1:{ports['granian']}{PATH}")
         for name in ("uvicorn", "granian_miss", "granian_shared"):
             wait_for(f"http://127.0.0.1:{ports[name]}{PATH}")
+        (tmp / "page.html").write_bytes(html)
+        post_id = int(subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])
+        wait_for(f"http://127.0.0.1:{ports['floor']}/floor/no-query/")
         (tmp / "www" / PATH.strip("/")).mkdir(parents=True)
         (tmp / "www" / PATH.strip("/") / "index.html").write_bytes(html)
         (tmp / "nginx.conf").write_text(NGINX.format(tmp=tmp, app=ports["granian"], static=ports["static"], proxy=ports["proxy"]))
@@ -145,19 +177,34 @@ def main():
               f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; "
               f"cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; {os.cpu_count()} cores; "
               f"wrk -t2 -c64 -d{args.seconds}s")
+        page = f"http://127.0.0.1:{{port}}{PATH}"
         runs = [
-            ("nginx, static file (ceiling)", "static"),
-            ("granian WSGI, 2 workers, hit from process memory", "granian"),
-            ("granian WSGI, 2 workers, hit from the shared cache", "granian_shared"),
-            ("uvicorn ASGI, 2 workers, hit from process memory", "uvicorn"),
-            ("granian WSGI, 2 workers, cache miss (fragments cached)", "granian_miss"),
-            ("nginx micro-cache (1 s) in front of granian", "proxy"),
+            ("nginx, static file (ceiling)", page.format(port=ports["static"])),
+            ("granian WSGI, 2 workers, hit from process memory", page.format(port=ports["granian"])),
+            ("granian WSGI, 2 workers, hit from the shared cache", page.format(port=ports["granian_shared"])),
+            ("uvicorn ASGI, 2 workers, hit from process memory", page.format(port=ports["uvicorn"])),
+            ("granian WSGI, 2 workers, cache miss (fragments cached)", page.format(port=ports["granian_miss"])),
+            ("floor: Django view, full middleware, no query", f"http://127.0.0.1:{ports['floor']}/floor/no-query/"),
+            ("floor: Django view, full middleware, one query", f"http://127.0.0.1:{ports['floor']}/floor/one-query/?post={post_id}"),
+            ("granian WSGI, 2 workers, an entry published every second", page.format(port=ports["granian"])),
+            ("nginx micro-cache (1 s) in front of granian", page.format(port=ports["proxy"])),
         ]
         ceiling = None
-        for label, name in runs:
-            rate, errors = wrk(f"http://127.0.0.1:{ports[name]}{PATH}", args.seconds)
+        for label, url in runs:
+            publisher = None
+            if "published every second" in label:
+                publisher = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", PUBLISHER.format(slug=SLUG, count=args.seconds)],
+                                             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+            rate, errors = wrk(url, args.seconds)
             ceiling = ceiling or rate
-            print(f"  {label:<58} {rate:>9.0f} req/s  {100 * rate / ceiling:5.1f}%" + (f"  ({errors} errors)" if errors else ""))
+            note = f"  ({errors} errors)" if errors else ""
+            if publisher is not None:
+                published = publisher.communicate(timeout=60)[0].split("\n")
+                published = [line for line in published if line.startswith("Published during")]
+                shown = urllib.request.urlopen(url, timeout=10).read().decode()
+                # Fresh after publish: the page a reader gets now shows the last entry published.
+                note += f"  ({len(published)} published; the newest {'is' if published and published[-1] in shown else 'is NOT'} on the page)"
+            print(f"  {label:<58} {rate:>9.0f} req/s  {100 * rate / ceiling:5.1f}%" + note)
     finally:
         if "servers_nginx" in locals():
             subprocess.run(["nginx", "-c", str(tmp / "nginx.conf"), "-s", "quit"], check=False)

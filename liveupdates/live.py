@@ -40,7 +40,7 @@ def key_events_for(entries):
     return list(
         entries.filter(is_key_event=True)
         .order_by("-published_at", "-pk")
-        .only("pk", "headline", "body", "published_at", "post_id")[:KEY_EVENTS_SHOWN]
+        .only("pk", "headline", "body", "published_at", "updated_at", "post_id")[:KEY_EVENTS_SHOWN]
     )
 
 

@@ -93,14 +93,19 @@ def _ticks(low, high, step):
     return ticks
 
 
-def latest_places_map(entries):
-    """The map of the places named in the latest entries of `entries`: bounded however long the coverage runs.
+def latest_place_ids(entries):
+    """The ids of the places named in the latest entries of `entries`: bounded however long the coverage runs.
 
     The ids come first, in their own queries: nested in one query, PostgreSQL
     reads the places of every entry of the post instead.
     """
-    from .models import Entry, Place
+    from .models import Entry
 
     latest = list(entries.order_by("-published_at", "-pk").values_list("pk", flat=True)[:LATEST_ENTRIES])
-    named = set(Entry.places.through.objects.filter(entry_id__in=latest).values_list("place_id", flat=True))
-    return place_map(Place.objects.filter(pk__in=named).exclude(latitude=None))
+    return set(Entry.places.through.objects.filter(entry_id__in=latest).values_list("place_id", flat=True))
+
+
+def place_map_of(place_ids):
+    from .models import Place
+
+    return place_map(Place.objects.filter(pk__in=place_ids).exclude(latitude=None))

@@ -11,9 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from . import fragments, live, seo, workflow
+from . import assembly, fragments, live, seo, workflow
 from .models import Author, Column, Entry, LivePost, Place, Source
-from .maps import latest_places_map
 from .pagination import page_of
 from .search import SearchForm, run_search
 from .sitemaps import news_posts
@@ -46,31 +45,16 @@ def column_detail(request, slug):
     return render(request, "liveupdates/column.html", {"column": column, "page": page})
 
 
-LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note"]
-
-
-def _post_context(request, post, entries, listed=None, live_cursor=None):
-    """`entries` are those readers may see; `listed` (default: the same) what the stream lists, removal notes included."""
-    # The cursor is read before the entries: an event appended in between is then
-    # replayed to the page (and applied idempotently) rather than lost.
-    if live_cursor is None:
-        live_cursor = live.latest_event_id(post)
-    # Ids and times only: each entry's fragment comes from the cache (fragments.attach_html).
-    page = page_of((entries if listed is None else listed).only(*LISTED_FIELDS), before=request.GET.get("before"))
-    fragments.attach_html(page.entries)
-    pinned = None
-    key_events = []
-    if page.is_first:
-        pinned = entries.filter(is_pinned=True).first()
-        if pinned is not None:
-            fragments.attach_html([pinned], pinned_slot=True)
-        key_events = live.key_events_for(entries)
+def _post_context(request, post, entries, listed=None, live_cursor=0, structured_data=False):
+    """`entries` are those readers may see; `listed` (default: the same) what the page lists, removal notes included."""
+    parts, page = assembly.parts(
+        post, entries, entries if listed is None else listed,
+        before=request.GET.get("before"), live_cursor=live_cursor, structured_data=structured_data,
+    )
     return {
-        "live_cursor": live_cursor,
         "post": post,
         "page": page,
-        "pinned": pinned,
-        "key_events": key_events,
+        "parts": parts,
         "previous_post": post.previous_post(),
         "next_post": post.next_post(),
     }
@@ -79,21 +63,23 @@ def _post_context(request, post, entries, listed=None, live_cursor=None):
 def post_detail(request, slug):
     post = get_object_or_404(LivePost.objects.published().select_related("column"), slug=slug)
     before = request.GET.get("before")
+    # The cursor is read before the entries: an event appended in between is then
+    # replayed to the page (and applied idempotently) rather than lost.
     live_cursor = live.latest_event_id(post)
     key = fragments.page_key(post, live_cursor, before)
 
     def render_page():
         entries = Entry.objects.published().for_post(post)
-        context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post), live_cursor=live_cursor)
-        # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
-        shown = [entry for entry in context["page"].entries if entry.ld]
-        context["json_ld"] = seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown]))
-        if context["page"].is_first:
-            context["place_map"] = latest_places_map(entries)
+        listed = Entry.objects.on_page().for_post(post)
+        if before:
+            context = _post_context(request, post, entries, listed=listed, live_cursor=live_cursor, structured_data=True)
+            content = render(request, "liveupdates/post.html", context).content
+        else:
+            content = assembly.first_page(request, post, entries, listed, live_cursor).encode()
         # Keep the page no longer than until its next scheduled entry is due.
         due = Entry.objects.scheduled().for_post(post).order_by("published_at").values_list("published_at", flat=True).first()
         ttl = (due - timezone.now()).total_seconds() if due else fragments.PAGE_TTL
-        return render(request, "liveupdates/post.html", context).content, ttl
+        return content, ttl
 
     etag = f'"{key[5:21]}"'
     if request.headers.get("If-None-Match") == etag:
@@ -115,7 +101,7 @@ def entry_detail(request, post_slug, pk):
 
 
 def _entry_list(request, template, queryset, context):
-    page = page_of(queryset.only(*LISTED_FIELDS), before=request.GET.get("before"))
+    page = page_of(queryset.only(*assembly.LISTED_FIELDS), before=request.GET.get("before"))
     fragments.attach_html(page.entries)
     return render(request, template, {**context, "page": page})
 

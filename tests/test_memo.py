@@ -94,3 +94,79 @@ def test_other_pages_are_gzipped_but_the_live_stream_is_not(client, post):
     response = CompressPages(stream)(request)
     assert not response.has_header("Content-Encoding")
     assert b"".join(response.streaming_content) == b"data: {}\n\n"
+
+
+# --- The WSGI front: fresh memos answered before Django builds a request ------------------
+
+
+def wsgi_environ(path, **extra):
+    from io import BytesIO
+    from wsgiref.util import setup_testing_defaults
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "wsgi.input": BytesIO(), **extra}
+    setup_testing_defaults(environ)
+    return environ
+
+
+def call(front, environ):
+    answered = {}
+
+    def start_response(status, headers):
+        answered["status"], answered["headers"] = status, dict(headers)
+
+    body = b"".join(front(environ, start_response))
+    return answered.get("status"), answered.get("headers"), body
+
+
+@pytest.fixture
+def behind_the_front():
+    """The WSGI front over a stand-in for Django that records what reaches it."""
+    from liveupdates.memo import serve_from_memory
+
+    reached = []
+
+    def django(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"from Django"]
+
+    return serve_from_memory(django), reached
+
+
+def test_the_wsgi_front_answers_a_fresh_memo_without_django(memo_client, post, behind_the_front):
+    front, reached = behind_the_front
+    PublishedEntryFactory(post=post, headline="Strikes on Douma")
+    page = memo_client.get(post.get_absolute_url())  # Django renders it and the memo keeps it
+    status, headers, body = call(front, wsgi_environ(post.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip"))
+    assert reached == []
+    assert status == "200 OK" and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == page.content
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control", "ETag"):
+        assert headers[header] == page[header]
+    assert call(front, wsgi_environ(post.get_absolute_url(), HTTP_IF_NONE_MATCH=page["ETag"]))[0] == "304 Not Modified"
+
+
+@pytest.mark.parametrize("extra", [
+    {"HTTP_COOKIE": "sessionid=abc"},
+    {"QUERY_STRING": "before=9999999999999999-1"},
+    {"REQUEST_METHOD": "POST"},
+], ids=["a session", "an older page", "a form"])
+def test_the_wsgi_front_passes_everything_doubtful_to_django(memo_client, post, behind_the_front, extra):
+    front, reached = behind_the_front
+    memo_client.get(post.get_absolute_url())
+    assert call(front, wsgi_environ(post.get_absolute_url(), **extra))[2] == b"from Django"
+    assert reached == [post.get_absolute_url()]
+
+
+def test_the_wsgi_front_passes_a_page_past_its_moment_to_django(settings, post, behind_the_front):
+    settings.NEWSROOM_PAGE_MEMO_SECONDS = 0.05
+    front, reached = behind_the_front
+    Client().get(post.get_absolute_url())
+    time.sleep(0.06)
+    assert call(front, wsgi_environ(post.get_absolute_url()))[2] == b"from Django"
+
+
+def test_the_production_wsgi_application_has_the_front():
+    from newsroom.wsgi import application
+
+    assert application.__qualname__.endswith("front")

@@ -1,0 +1,150 @@
+"""A live post page assembled from stored parts, so a publish costs one new fragment, not a whole render.
+
+After a publish the page's key moves (fragments.page_key) and its first page
+must be built again, but most of it did not change. The page splits in two:
+
+* the frame: head, header, navigation, column list, footer. It is rendered
+  once per post version, with a marker where each moving part goes, and kept
+  in process memory until the post, a name it shows, or the day changes;
+* the moving parts: the live cursor, the structured data, the key events, the
+  pinned entry, the entry list and the map. The entries are their stored
+  fragments (fragments.attach_html); the key events and the map are rendered
+  once per content and kept by what they show.
+
+A miss reads the lists (ids and times), fills the markers and joins strings.
+Older pages and previews use the same parts in the full template.
+"""
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from types import SimpleNamespace
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from . import fragments, live, maps, seo
+from .pagination import page_of
+
+LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note"]
+SLOTS = ("live_cursor", "json_ld", "key_events", "pinned", "entries", "place_map")
+_MARKER = re.compile("\x00([a-z_]+)\x00")  # NUL never reaches a page: forms and the middleware refuse it
+
+
+class _Remembered:
+    """A small least-recently-used store in process memory, for parts whose key names all they show."""
+
+    def __init__(self, size):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        return self.items.get(key)
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+
+
+_frames = _Remembered(256)
+_key_event_lists = _Remembered(256)
+_maps = _Remembered(256)
+
+
+def forget():
+    """Drop every part kept in this process (tests reuse primary keys; production never does)."""
+    for store in (_frames, _key_event_lists, _maps):
+        store.clear()
+
+
+# --- The moving parts ----------------------------------------------------------------
+
+
+def _key_events_html(entries):
+    key_events = live.key_events_for(entries)
+    signature = ",".join(f"{e.pk}:{e.updated_at.timestamp():.6f}" for e in key_events)
+    key = (signature, timezone.localdate(), get_language())
+    html = _key_event_lists.get(key)
+    if html is None:
+        html = _key_event_lists.put(key, render_to_string("liveupdates/_key_events.html", {"key_events": key_events}))
+    return html
+
+
+def _map_html(entries, version):
+    places = maps.latest_place_ids(entries)
+    key = (frozenset(places), version, get_language())
+    html = _maps.get(key)
+    if html is None:
+        place_map = maps.place_map_of(places)
+        html = _maps.put(key, render_to_string("liveupdates/_map.html", {"place_map": place_map}))
+    return html
+
+
+def parts(post, entries, listed, before=None, live_cursor=0, structured_data=False):
+    """The moving parts of a live post page, each rendered or taken from where it is kept.
+
+    `entries` are those readers may see; `listed` what the page lists (removal notes included).
+    Returns the parts (safe HTML, by slot) and the page of entries.
+    """
+    page = page_of(listed.only(*LISTED_FIELDS), before=before)
+    fragments.attach_html(page.entries)
+    values = dict.fromkeys(SLOTS, "")
+    values["live_cursor"] = str(live_cursor)
+    values["entries"] = render_to_string("liveupdates/_entry_stream.html", {"page": page})
+    if page.is_first:
+        pinned = entries.filter(is_pinned=True).only(*LISTED_FIELDS).first()
+        if pinned is not None:
+            fragments.attach_html([pinned], pinned_slot=True)
+        values["pinned"] = render_to_string("liveupdates/_pinned.html", {"pinned": pinned})
+        values["key_events"] = _key_events_html(entries)
+        values["place_map"] = _map_html(entries, fragments.version())
+    if structured_data:
+        # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
+        shown = [entry for entry in page.entries if entry.ld]
+        values["json_ld"] = seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown]))
+    return {slot: mark_safe(value) for slot, value in values.items()}, page  # noqa: S308 - rendered templates and escaped JSON
+
+
+# --- The frame -----------------------------------------------------------------------------
+
+
+def _frame(request, post):
+    """The first page around its moving parts: [text, slot, text, slot, ..., text]."""
+    now = time.time()
+    key = (post.pk, post.updated_at, fragments.version(), timezone.localdate(), post.is_live, get_language())
+    kept = _frames.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    # The live badge flips when coverage ends: the frame lasts no longer than that, and never
+    # more than the page cache would keep what no event announces (the column's neighbours).
+    until = now + fragments.PAGE_TTL
+    if post.is_live and post.coverage_end:
+        until = min(until, now + max(0.0, (post.coverage_end - timezone.now()).total_seconds()))
+    context = {
+        "post": post,
+        "page": SimpleNamespace(is_first=True),
+        "parts": {slot: mark_safe(f"\x00{slot}\x00") for slot in SLOTS},  # noqa: S308 - fixed markers
+        "previous_post": post.previous_post(),
+        "next_post": post.next_post(),
+    }
+    pieces = _MARKER.split(render_to_string("liveupdates/post.html", context, request))
+    _frames.put(key, (until, pieces))
+    return pieces
+
+
+def first_page(request, post, entries, listed, live_cursor):
+    """The first page of a live post: its frame with the moving parts in place."""
+    values, _ = parts(post, entries, listed, live_cursor=live_cursor, structured_data=True)
+    pieces = _frame(request, post)
+    # Odd positions are slot names (re.split keeps the captured group).
+    return "".join(values[piece] if i % 2 else piece for i, piece in enumerate(pieces))

@@ -1,0 +1,123 @@
+"""A live post's first page is its frame, rendered once per post version, with the moving parts filled in."""
+
+from datetime import timedelta
+
+import pytest
+from django.shortcuts import render
+from django.test import RequestFactory
+from django.utils import timezone
+
+from liveupdates import assembly, workflow
+from liveupdates.models import Entry, PostStatus
+
+from .factories import EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def every_request_builds_the_page(settings):
+    settings.NEWSROOM_PAGE_CACHE = False  # what a request right after a publish does
+
+
+@pytest.fixture
+def live_post(editor, django_capture_on_commit_callbacks):
+    post = LivePostFactory(coverage_end=None)
+    place = PlaceFactory(name="Daraa", latitude=32.62, longitude=36.10, kind="city")
+    first = EntryFactory(post=post, headline="Jets strike Daraa", is_key_event=True)
+    first.places.add(place)
+    second = EntryFactory(post=post, headline="Agencies confirm", is_pinned=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(entry=first, user=editor)
+        workflow.publish(entry=second, user=editor)
+    return post
+
+
+def whole(post):
+    """The same page rendered in one go from the full template, as older pages are."""
+    from liveupdates.views import _post_context
+    from liveupdates import live
+
+    request = RequestFactory().get(post.get_absolute_url())
+    entries = Entry.objects.published().for_post(post)
+    context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post),
+                            live_cursor=live.latest_event_id(post), structured_data=True)
+    return render(request, "liveupdates/post.html", context).content.decode()
+
+
+def test_the_assembled_page_is_the_page_the_full_template_renders(client, live_post):
+    assembled = client.get(live_post.get_absolute_url()).content.decode()
+    assert assembled == whole(live_post)
+    assert "\x00" not in assembled
+    for shown in ("Jets strike Daraa", "Agencies confirm", 'id="key-events"', 'class="place-map"', "application/ld+json"):
+        assert shown in assembled
+
+
+def test_a_publish_reuses_the_frame_and_adds_only_the_new_entry(client, live_post, editor, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    client.get(live_post.get_absolute_url())
+    frames = len(assembly._frames.items)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(entry=EntryFactory(post=live_post, headline="Third strike"), user=editor)
+    page = client.get(live_post.get_absolute_url()).content.decode()
+    assert "Third strike" in page and page.index("Third strike") < page.index("Agencies confirm")
+    assert len(assembly._frames.items) == frames  # no new frame: the post itself did not change
+
+
+def test_a_new_headline_for_the_post_makes_a_new_frame(client, live_post):
+    client.get(live_post.get_absolute_url())
+    live_post.headline = "Russian jets strike Daraa for a second day"
+    live_post.save()
+    assert "for a second day" in client.get(live_post.get_absolute_url()).content.decode()
+
+
+def test_a_renamed_column_reaches_the_frame(client, live_post):
+    client.get(live_post.get_absolute_url())
+    column = live_post.column
+    column.name = "Putin in Syria: the air war"
+    column.save()
+    assert "Putin in Syria: the air war" in client.get(live_post.get_absolute_url()).content.decode()
+
+
+def test_the_live_badge_goes_when_coverage_ends_with_nobody_acting(client, editor, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    # Sooner than any cache would expire by itself: the frame must know its own deadline.
+    post = LivePostFactory(coverage_end=timezone.now() + timedelta(seconds=20))
+    PublishedEntryFactory(post=post)
+    assert "label--live" in client.get(post.get_absolute_url()).content.decode()
+    time_machine.shift(timedelta(seconds=21))
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "label--live" not in page and "Coverage has ended." in page
+
+
+def test_a_key_event_unmarked_leaves_the_panel(client, live_post, editor, django_capture_on_commit_callbacks):
+    client.get(live_post.get_absolute_url())
+    entry = Entry.objects.get(headline="Jets strike Daraa")
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.set_key_event(entry=entry, user=editor, key_event=False)
+    page = client.get(live_post.get_absolute_url()).content.decode()
+    panel = page.split('id="key-events"', 1)[1].split("</ol>", 1)[0]
+    assert "Jets strike Daraa" not in panel
+
+
+def test_a_new_place_reaches_the_map(client, live_post, editor, django_capture_on_commit_callbacks):
+    assert "Douma" not in client.get(live_post.get_absolute_url()).content.decode().split('class="place-map"', 1)[1]
+    entry = EntryFactory(post=live_post, headline="Strikes near Damascus")
+    entry.places.add(PlaceFactory(name="Douma", latitude=33.57, longitude=36.40, kind="city"))
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(entry=entry, user=editor)
+    assert "Douma" in client.get(live_post.get_absolute_url()).content.decode().split('class="place-map"', 1)[1]
+
+
+def test_an_unpublished_post_has_no_page_and_leaves_no_frame_to_serve(client, live_post, editor):
+    client.get(live_post.get_absolute_url())
+    live_post.status = PostStatus.DRAFT
+    live_post.save()
+    assert client.get(live_post.get_absolute_url()).status_code == 404
+
+
+def test_a_renamed_place_reaches_the_map(client, live_post):
+    client.get(live_post.get_absolute_url())
+    place = live_post.entries.get(headline="Jets strike Daraa").places.get()
+    place.name = "Daraa al-Balad"
+    place.save()
+    assert "Daraa al-Balad" in client.get(live_post.get_absolute_url()).content.decode().split('class="place-map"', 1)[1]
