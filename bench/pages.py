@@ -183,7 +183,7 @@ def main():
             ("granian WSGI, 2 workers, hit from process memory", page.format(port=ports["granian"])),
             ("granian WSGI, 2 workers, hit from the shared cache", page.format(port=ports["granian_shared"])),
             ("uvicorn ASGI, 2 workers, hit from process memory", page.format(port=ports["uvicorn"])),
-            ("granian WSGI, 2 workers, cache miss (fragments cached)", page.format(port=ports["granian_miss"])),
+            ("granian WSGI, 2 workers, cache miss (fragments, frame kept)", page.format(port=ports["granian_miss"])),
             ("floor: Django view, full middleware, no query", f"http://127.0.0.1:{ports['floor']}/floor/no-query/"),
             ("floor: Django view, full middleware, one query", f"http://127.0.0.1:{ports['floor']}/floor/one-query/?post={post_id}"),
             ("granian WSGI, 2 workers, an entry published every second", page.format(port=ports["granian"])),
