@@ -96,13 +96,22 @@ def _ticks(low, high, step):
 def latest_place_ids(entries):
     """The ids of the places named in the latest entries of `entries`: bounded however long the coverage runs.
 
-    The ids come first, in their own queries: nested in one query, PostgreSQL
-    reads the places of every entry of the post instead.
+    One query. On PostgreSQL the latest entries' ids are gathered first, as an
+    array (an init plan), and the links are then read through their index:
+    as `IN (subquery)` PostgreSQL reads every link of the post, and as a list
+    of 500 ids the ORM spent 8 ms preparing the parameters.
     """
+    from django.db import connection
+
     from .models import Entry
 
-    latest = list(entries.order_by("-published_at", "-pk").values_list("pk", flat=True)[:LATEST_ENTRIES])
-    return set(Entry.places.through.objects.filter(entry_id__in=latest).values_list("place_id", flat=True))
+    latest = entries.order_by("-published_at", "-pk").values("pk")[:LATEST_ENTRIES]
+    sql, params = latest.query.sql_with_params()
+    links = connection.ops.quote_name(Entry.places.through._meta.db_table)
+    condition = f"entry_id = ANY(ARRAY({sql}))" if connection.vendor == "postgresql" else f"entry_id IN ({sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT place_id FROM {links} WHERE {condition}", params)  # noqa: S608 - compiled by the ORM
+        return {place_id for (place_id,) in cursor.fetchall()}
 
 
 def place_map_of(place_ids):

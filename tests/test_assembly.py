@@ -121,3 +121,27 @@ def test_a_renamed_place_reaches_the_map(client, live_post):
     place.name = "Daraa al-Balad"
     place.save()
     assert "Daraa al-Balad" in client.get(live_post.get_absolute_url()).content.decode().split('class="place-map"', 1)[1]
+
+
+def test_the_map_draws_only_the_places_of_the_latest_entries(client, editor, monkeypatch, django_capture_on_commit_callbacks):
+    from liveupdates import maps
+
+    monkeypatch.setattr(maps, "LATEST_ENTRIES", 2)
+    post = LivePostFactory(coverage_end=None)
+    for name, lat in (("Sukayk", 35.4), ("Douma", 33.57), ("Daraa", 32.62)):  # oldest first
+        entry = EntryFactory(post=post, headline=f"News from {name}")
+        entry.places.add(PlaceFactory(name=name, latitude=lat, longitude=36.4, kind="city"))
+        with django_capture_on_commit_callbacks(execute=True):
+            workflow.publish(entry=entry, user=editor)
+    drawn = client.get(post.get_absolute_url()).content.decode().split('class="place-map"', 1)[1]
+    assert "Douma" in drawn and "Daraa" in drawn and "Sukayk" not in drawn
+
+
+def test_the_map_never_names_a_place_from_an_unpublished_entry(client, live_post, editor):
+    draft = EntryFactory(post=live_post, headline="Unconfirmed")
+    draft.places.add(PlaceFactory(name="Secret airbase", latitude=34.0, longitude=37.0, kind="city"))
+    scheduled = EntryFactory(post=live_post, headline="Embargoed")
+    scheduled.places.add(PlaceFactory(name="Embargoed town", latitude=33.0, longitude=36.9, kind="city"))
+    workflow.publish(entry=scheduled, user=editor, at=timezone.now() + timedelta(hours=1))
+    page = client.get(live_post.get_absolute_url()).content.decode()
+    assert "Secret airbase" not in page and "Embargoed town" not in page

@@ -176,6 +176,10 @@ class Entry(models.Model):
                 name="entry_key_events_idx",
             ),
             models.Index(fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"),
+            # The admin lists every entry (of a post, or all), newest first, 50 at a time: without
+            # these PostgreSQL sorted all 100,000 rows of a post for each page (166 ms).
+            models.Index(fields=["post", "-published_at", "-id"], name="entry_post_admin_idx"),
+            models.Index(fields=["-published_at", "-id"], name="entry_admin_idx"),
         ]
         constraints = [
             models.CheckConstraint(
