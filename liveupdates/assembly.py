@@ -29,7 +29,6 @@ from django.utils.translation import get_language
 from . import fragments, live, maps, seo
 from .pagination import page_of
 
-LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note"]
 SLOTS = ("live_cursor", "json_ld", "key_events", "pinned", "entries", "place_map")
 _MARKER = re.compile("\x00([a-z_]+)\x00")  # NUL never reaches a page: forms and the middleware refuse it
 
@@ -96,13 +95,13 @@ def parts(post, entries, listed, before=None, live_cursor=0, structured_data=Fal
     `entries` are those readers may see; `listed` what the page lists (removal notes included).
     Returns the parts (safe HTML, by slot) and the page of entries.
     """
-    page = page_of(listed.only(*LISTED_FIELDS), before=before)
+    page = page_of(listed.only(*fragments.LISTED_FIELDS), before=before)
     fragments.attach_html(page.entries)
     values = dict.fromkeys(SLOTS, "")
     values["live_cursor"] = str(live_cursor)
     values["entries"] = render_to_string("liveupdates/_entry_stream.html", {"page": page})
     if page.is_first:
-        pinned = entries.filter(is_pinned=True).only(*LISTED_FIELDS).first()
+        pinned = entries.filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
         if pinned is not None:
             fragments.attach_html([pinned], pinned_slot=True)
         values["pinned"] = render_to_string("liveupdates/_pinned.html", {"pinned": pinned})

@@ -101,7 +101,7 @@ def entry_detail(request, post_slug, pk):
 
 
 def _entry_list(request, template, queryset, context):
-    page = page_of(queryset.only(*assembly.LISTED_FIELDS), before=request.GET.get("before"))
+    page = page_of(queryset.only(*fragments.LISTED_FIELDS), before=request.GET.get("before"))
     fragments.attach_html(page.entries)
     return render(request, template, {**context, "page": page})
 
