@@ -19,6 +19,7 @@ import gc
 import http.cookiejar
 import multiprocessing
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -60,9 +61,10 @@ class _KeepRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Writer(threading.Thread):
-    def __init__(self, number, base, post_id, until, pace):
+    def __init__(self, number, base, post_id, until, pace, lockstep=False):
         super().__init__(daemon=True)
         self.number, self.base, self.post_id, self.until, self.pace = number, base, post_id, until, pace
+        self.lockstep = lockstep
         self.publishes = number % 2 == 1
         self.saves, self.errors, self.published = [], [], []
         jar = http.cookiejar.CookieJar()
@@ -88,6 +90,10 @@ class Writer(threading.Thread):
         desk = f"/admin/liveupdates/livepost/{self.post_id}/desk/"
         n = 0
         page = None
+        if not self.lockstep:
+            # Ten people do not press Save on the same beat: each starts at their own moment
+            # within the first interval (seeded, so every run is the same).
+            time.sleep(random.Random(self.number).uniform(0, self.pace))
         while time.time() < self.until:
             try:
                 # The journalist writes on the desk they have open: the one the last save
@@ -120,10 +126,10 @@ class Writer(threading.Thread):
             time.sleep(self.pace)
 
 
-def run_writers(base, post_id, count, seconds, pace, results):
+def run_writers(base, post_id, count, seconds, pace, lockstep, results):
     """In its own process: `count` writers for `seconds`; puts what they measured on `results`."""
     until = time.time() + seconds
-    writers = [Writer(n, base, post_id, until, pace) for n in range(count)]
+    writers = [Writer(n, base, post_id, until, pace, lockstep) for n in range(count)]
     for writer in writers:
         writer.start()
     for writer in writers:
@@ -143,6 +149,7 @@ def main():
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--pace", type=float, default=1.0, help="seconds each writer waits between entries")
+    parser.add_argument("--lockstep", action="store_true", help="all writers save on the same beat (the worst case)")
     args = parser.parse_args()
     ll.raise_file_limit()
     gc.disable()
@@ -174,7 +181,7 @@ def main():
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         writer_process = context.Process(
-            target=run_writers, args=(f"http://127.0.0.1:{admin_port}", post_id, args.writers, args.seconds, args.pace, results)
+            target=run_writers, args=(f"http://127.0.0.1:{admin_port}", post_id, args.writers, args.seconds, args.pace, args.lockstep, results)
         )
 
         import uvloop
@@ -189,7 +196,7 @@ def main():
         print(f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; "
               f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: uvicorn 1 worker")
         print(f"readers connected: {connected}/{args.readers} (connection errors: {len(errors)}); writers: {args.writers} "
-              f"({outcome['editors']} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s")
+              f"({outcome['editors']} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s" + (", in lockstep" if args.lockstep else ", each from its own moment"))
         if saves:
             print(f"admin saves (POST to its redirect): {len(saves)}   p50 {1000 * statistics.median(saves):.0f} ms   p95 {1000 * ll.percentile(saves, 0.95):.0f} ms   max {1000 * max(saves):.0f} ms")
         if reloads:

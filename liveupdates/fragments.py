@@ -55,6 +55,22 @@ def _key(entry, slot, today, v):
     return f"entry{FORMAT}:{v}:{today}:{entry.pk}:{entry.updated_at.timestamp():.6f}:{slot}"
 
 
+def _render(entry, pinned_slot):
+    html = render_to_string("liveupdates/_entry.html", {"entry": entry, "pinned_slot": pinned_slot})
+    return html, seo.blog_posting(entry) if entry.is_public else None
+
+
+def render_fragment(entry):
+    """Render `entry` (loaded with Entry.objects.for_display()) now and keep it for the pages.
+
+    The live stream's announcement renders each change once, here, so the
+    first page built after a publish finds the new entry's fragment ready.
+    """
+    value = _render(entry, False)
+    cache.set(_key(entry, 0, timezone.localdate().isoformat(), version()), value, timeout=FRAGMENT_TTL)
+    return value[0]
+
+
 def attach_html(entries, pinned_slot=False):
     """Give each entry its fragment (`html`) and its schema.org BlogPosting (`ld`), from the cache
     or rendered now: one query for all misses, none when every fragment is cached.
@@ -70,14 +86,7 @@ def attach_html(entries, pinned_slot=False):
     missing = {key: entry for key, entry in keys.items() if key not in found}
     if missing:
         full = Entry.objects.for_display().in_bulk([entry.pk for entry in missing.values()])
-        rendered = {
-            key: (
-                render_to_string("liveupdates/_entry.html", {"entry": full[entry.pk], "pinned_slot": pinned_slot}),
-                seo.blog_posting(full[entry.pk]) if full[entry.pk].is_public else None,
-            )
-            for key, entry in missing.items()
-            if entry.pk in full
-        }
+        rendered = {key: _render(full[entry.pk], pinned_slot) for key, entry in missing.items() if entry.pk in full}
         cache.set_many(rendered, timeout=FRAGMENT_TTL)
         found.update(rendered)
     for key, entry in keys.items():

@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import after_response
+from . import after_response, fragments
 from .models import Entry, LiveEvent, LivePost
 from .signals import entry_changed, post_changed
 
@@ -45,8 +45,7 @@ def key_events_for(entries):
 
 
 def render_entry(entry):
-    entry = Entry.objects.for_display().get(pk=entry.pk)
-    return render_to_string("liveupdates/_entry.html", {"entry": entry})
+    return fragments.render_fragment(Entry.objects.for_display().get(pk=entry.pk))
 
 
 def render_pinned(post):

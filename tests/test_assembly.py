@@ -145,3 +145,18 @@ def test_the_map_never_names_a_place_from_an_unpublished_entry(client, live_post
     workflow.publish(entry=scheduled, user=editor, at=timezone.now() + timedelta(hours=1))
     page = client.get(live_post.get_absolute_url()).content.decode()
     assert "Secret airbase" not in page and "Embargoed town" not in page
+
+
+def test_a_published_entry_is_rendered_once_for_the_stream_and_the_page(client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks):
+    from liveupdates import fragments
+
+    client.get(live_post.get_absolute_url())  # every fragment of the page is kept
+    rendered = []
+    original = fragments._render
+    monkeypatch.setattr(fragments, "_render", lambda entry, pinned_slot: rendered.append(entry.pk) or original(entry, pinned_slot))
+    entry = EntryFactory(post=live_post, headline="Rendered once")
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(entry=entry, user=editor)
+    assert rendered == [entry.pk]  # the announcement rendered it for live readers...
+    assert "Rendered once" in client.get(live_post.get_absolute_url()).content.decode()
+    assert rendered == [entry.pk]  # ...and the page took that fragment
