@@ -170,3 +170,11 @@ def test_the_production_wsgi_application_has_the_front():
     from newsroom.wsgi import application
 
     assert application.__qualname__.endswith("front")
+
+
+def test_the_production_wsgi_worker_keeps_its_start_up_objects_out_of_the_collector():
+    import gc
+
+    import newsroom.wsgi  # noqa: F401
+
+    assert gc.get_freeze_count() > 10_000
