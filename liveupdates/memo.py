@@ -3,7 +3,7 @@
 The whole-page cache (liveupdates.fragments) is shared by every process and
 checked on each request: two small queries and a cache read of a 50-80 KB
 page. At breaking-news traffic that is most of a request's cost. This
-middleware, first in the stack, keeps the latest response of each live page
+middleware, near the top of the stack, keeps the latest response of each live page
 in process memory for a moment after the view last confirmed it fresh
 (`NEWSROOM_PAGE_MEMO_SECONDS`, 0.1 s by default: less than the stream's own
 latency). Within that moment a reader gets those bytes, with the same headers,
@@ -16,8 +16,9 @@ Only anonymous GETs of a page's first screen are memoised (no query string,
 no session cookie); the view decides which responses qualify, by marking
 them with `memo_key`. Under WSGI (granian, in production) `serve_from_memory`
 answers fresh memos even before Django builds a request; the middleware does
-it for everything else (ASGI, the test client) and fills the memo. A reader whose page is a moment old loses nothing: the
-page names the live event it shows, and its stream resumes from there.
+it for everything else (ASGI, the test client) and fills the memo. A reader
+whose page is a moment old loses nothing: the page names the live event it
+shows, and its stream resumes from there.
 """
 
 import gzip
