@@ -56,21 +56,6 @@ class Server:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        _wait_for_its_database_sessions_to_end()
-
-
-def _wait_for_its_database_sessions_to_end(timeout=5):
-    """PostgreSQL ends a dead server's sessions a moment after it exits; the test database
-    cannot be dropped at the end of the run while one remains."""
-    if connection.vendor != "postgresql":
-        return
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
 
 
 def start_server(media_root):
