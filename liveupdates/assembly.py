@@ -89,24 +89,25 @@ def _map_html(entries, version):
     return html
 
 
-def parts(post, entries, listed, before=None, live_cursor=0, structured_data=False):
+def parts(post, entries, listed, before=None, live_cursor=0, structured_data=False, version=None):
     """The moving parts of a live post page, each rendered or taken from where it is kept.
 
     `entries` are those readers may see; `listed` what the page lists (removal notes included).
     Returns the parts (safe HTML, by slot) and the page of entries.
     """
+    version = version or fragments.version()
     page = page_of(listed.only(*fragments.LISTED_FIELDS), before=before)
-    fragments.attach_html(page.entries)
+    fragments.attach_html(page.entries, v=version)
     values = dict.fromkeys(SLOTS, "")
     values["live_cursor"] = str(live_cursor)
     values["entries"] = render_to_string("liveupdates/_entry_stream.html", {"page": page})
     if page.is_first:
         pinned = entries.filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
         if pinned is not None:
-            fragments.attach_html([pinned], pinned_slot=True)
+            fragments.attach_html([pinned], pinned_slot=True, v=version)
         values["pinned"] = render_to_string("liveupdates/_pinned.html", {"pinned": pinned})
         values["key_events"] = _key_events_html(entries)
-        values["place_map"] = _map_html(entries, fragments.version())
+        values["place_map"] = _map_html(entries, version)
     if structured_data:
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
         shown = [entry for entry in page.entries if entry.ld]
@@ -117,10 +118,10 @@ def parts(post, entries, listed, before=None, live_cursor=0, structured_data=Fal
 # --- The frame -----------------------------------------------------------------------------
 
 
-def _frame(request, post):
+def _frame(request, post, version):
     """The first page around its moving parts: [text, slot, text, slot, ..., text]."""
     now = time.time()
-    key = (post.pk, post.updated_at, fragments.version(), timezone.localdate(), post.is_live, get_language())
+    key = (post.pk, post.updated_at, version, timezone.localdate(), post.is_live, get_language())
     kept = _frames.get(key)
     if kept is not None and kept[0] > now:
         return kept[1]
@@ -143,7 +144,8 @@ def _frame(request, post):
 
 def first_page(request, post, entries, listed, live_cursor):
     """The first page of a live post: its frame with the moving parts in place."""
-    values, _ = parts(post, entries, listed, live_cursor=live_cursor, structured_data=True)
-    pieces = _frame(request, post)
+    version = fragments.version()
+    values, _ = parts(post, entries, listed, live_cursor=live_cursor, structured_data=True, version=version)
+    pieces = _frame(request, post, version)
     # Odd positions are slot names (re.split keeps the captured group).
     return "".join(values[piece] if i % 2 else piece for i, piece in enumerate(pieces))

@@ -71,16 +71,17 @@ def render_fragment(entry):
     return value[0]
 
 
-def attach_html(entries, pinned_slot=False):
+def attach_html(entries, pinned_slot=False, v=None):
     """Give each entry its fragment (`html`) and its schema.org BlogPosting (`ld`), from the cache
     or rendered now: one query for all misses, none when every fragment is cached.
 
     The entries may come from a lean query (ids and times only): only the
-    missing ones are loaded with everything they show.
+    missing ones are loaded with everything they show. `v` is the version if
+    the caller has read it already (one cache read per page, not per part).
     """
     if not entries:
         return entries
-    v, today, slot = version(), timezone.localdate().isoformat(), int(pinned_slot)
+    v, today, slot = v or version(), timezone.localdate().isoformat(), int(pinned_slot)
     keys = {_key(entry, slot, today, v): entry for entry in entries}
     found = cache.get_many(list(keys))
     missing = {key: entry for key, entry in keys.items() if key not in found}

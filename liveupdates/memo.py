@@ -105,20 +105,25 @@ def _memo_seconds():
     return getattr(settings, "NEWSROOM_PAGE_MEMO_SECONDS", 0.1)
 
 
+def _may_answer(meta):
+    """Whether a request (its WSGI environ or request.META) may get a memo: an anonymous GET of a first screen.
+
+    Any cookie text naming the session counts as a session: doubtful requests go to Django.
+    """
+    return (
+        _memo_seconds() > 0
+        and meta.get("REQUEST_METHOD") in ("GET", "HEAD")
+        and not meta.get("QUERY_STRING")
+        and settings.SESSION_COOKIE_NAME not in meta.get("HTTP_COOKIE", "")
+    )
+
+
 class RecentPageMemo:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def _eligible(self, request):
-        return (
-            _memo_seconds() > 0
-            and request.method in ("GET", "HEAD")
-            and not request.META.get("QUERY_STRING")
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        )
-
     def __call__(self, request):
-        if not self._eligible(request):
+        if not _may_answer(request.META):
             return self.get_response(request)
         memo = store.fresh(request.path)
         if memo is not None:
@@ -160,14 +165,7 @@ def serve_from_memory(application):
     """
 
     def front(environ, start_response):
-        memo = None
-        if (
-            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-            and not environ.get("QUERY_STRING")
-            and settings.SESSION_COOKIE_NAME not in environ.get("HTTP_COOKIE", "")
-            and _memo_seconds() > 0
-        ):
-            memo = store.fresh(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+        memo = store.fresh(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) if _may_answer(environ) else None
         if memo is None:
             return application(environ, start_response)
         status, headers, body = _answer(

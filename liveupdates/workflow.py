@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.db.models import F
 
 from . import revisions, richtext
-from .models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent
+from .models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent, status_label
 from .signals import entry_changed, post_changed
 
 DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
@@ -167,10 +167,6 @@ def _refuse_unless(allowed, message):
         raise WorkflowError(message)
 
 
-def _status_label(status):
-    return EntryStatus(status).label.lower()
-
-
 def _move(entry, *, user, allowed_from, action, changes, note=""):
     """Move `entry` from one of `allowed_from` in one conditional UPDATE and record it."""
     from_status = entry.status
@@ -184,7 +180,7 @@ def _move(entry, *, user, allowed_from, action, changes, note=""):
             raise WorkflowError(_("This entry no longer exists; it may have been deleted."))
         raise WorkflowError(
             _("Someone else changed this entry first: it is now %(status)s. Reload the page and check it before trying again.")
-            % {"status": _status_label(current)}
+            % {"status": status_label(current)}
         )
     for field, value in changes.items():
         setattr(entry, field, value)
@@ -199,7 +195,7 @@ def _move(entry, *, user, allowed_from, action, changes, note=""):
 
 def _wrong_state(entry, doing):
     return _("This entry is %(status)s, so it cannot be %(doing)s.") % {
-        "status": _status_label(entry.status),
+        "status": status_label(entry.status),
         "doing": doing,
     }
 

@@ -319,3 +319,15 @@ def test_a_journalist_is_offered_neither_correct_nor_withdraw(client, journalist
     entry = PublishedEntryFactory(post=post, created_by=journalist, announced_at=timezone.now())
     page = _actions_page(client, journalist, entry)
     assert "<summary>Correct</summary>" not in page and "<summary>Withdraw</summary>" not in page
+
+
+def test_the_desk_lists_the_newest_thirty_entries_and_links_to_all_of_them(client, editor, post):
+    now = timezone.now()
+    for n in range(35):
+        PublishedEntryFactory(post=post, headline=f"Update number {n:02d}", published_at=now - timedelta(minutes=35 - n))
+    client.force_login(editor)
+    html = client.get(desk_url(post)).content.decode()
+    assert html.count('class="nl-entry nl-entry--') == 30
+    assert "Update number 34" in html and "Update number 05" in html and "Update number 04" not in html
+    assert html.index("Update number 34") < html.index("Update number 05")  # newest first
+    assert reverse("admin:liveupdates_entry_changelist") + f"?post__id__exact={post.pk}" in html

@@ -1,6 +1,6 @@
 from .columns import Column, LivePost, PostStatus
 from .entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
-from .events import WorkflowEvent
+from .events import WorkflowEvent, status_label
 from .live import LiveEvent
 from .people import Author
 from .places import Place
@@ -22,4 +22,5 @@ __all__ = [
     "Source",
     "TaggedEntry",
     "WorkflowEvent",
+    "status_label",
 ]

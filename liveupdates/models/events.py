@@ -3,6 +3,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def status_label(value):
+    """An entry's or post's stored status ("in_review") as people read it ("in review")."""
+    from .columns import PostStatus
+    from .entries import EntryStatus
+
+    for choices in (EntryStatus, PostStatus):
+        if value in choices.values:
+            return str(choices(value).label).lower()
+    return value
+
+
 class WorkflowEvent(models.Model):
     """One change of editorial state: who did what to which entry or post, and when.
 

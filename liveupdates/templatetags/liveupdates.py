@@ -47,9 +47,6 @@ def iso(moment):
 @register.filter
 def status_label(value):
     """An entry's or post's stored status ("in_review") as people read it ("in review")."""
-    from ..models import EntryStatus, PostStatus
+    from ..models import status_label as label
 
-    for choices in (EntryStatus, PostStatus):
-        if value in choices.values:
-            return choices(value).label.lower()
-    return value
+    return label(value)
