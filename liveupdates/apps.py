@@ -8,8 +8,7 @@ class LiveUpdatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import fragments, live, revisions
+        from . import fragments, revisions
 
-        live.connect()
         fragments.connect()
         revisions.register()

@@ -4,12 +4,17 @@ After a publish the page's key moves (fragments.page_key) and its first page
 must be built again, but most of it did not change. The page splits in two:
 
 * the frame: head, header, navigation, column list, footer. It is rendered
-  once per post version, with a marker where each moving part goes, and kept
-  in process memory until the post, a name it shows, or the day changes;
+  with a marker where each moving part goes and kept in process memory, keyed
+  by everything it shows as read from the database on this request (the
+  post's row, its column, the column list, the neighbouring posts, the day,
+  whether coverage is live), so a change to any of them is a new key at once;
 * the moving parts: the live cursor, the structured data, the key events, the
   pinned entry, the entry list and the map. The entries are their stored
   fragments (fragments.attach_html); the key events and the map are rendered
-  once per content and kept by what they show.
+  once per content and kept by what they show, read from the database.
+
+No part holds entry words under a key the database does not move: a
+withdrawn entry is simply not in the lists read on the next request.
 
 A miss reads the lists (ids and times), fills the markers and joins strings.
 Older pages and previews use the same parts in the full template.
@@ -27,7 +32,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from . import fragments, live, maps, seo
+from .models import Column
 from .pagination import page_of
+
+# Everything a frame shows is in its key; this bounds only what no key can name (a
+# template changed by a deploy is a new process anyway).
+FRAME_SECONDS = 300
 
 SLOTS = ("live_cursor", "json_ld", "key_events", "pinned", "entries", "place_map")
 _MARKER = re.compile("\x00([a-z_]+)\x00")  # NUL never reaches a page: forms and the middleware refuse it
@@ -79,35 +89,33 @@ def _key_events_html(entries):
     return html
 
 
-def _map_html(entries, version):
-    places = maps.latest_place_ids(entries)
-    key = (frozenset(places), version, get_language())
+def _map_html(entries):
+    places = list(maps.places_of(maps.latest_place_ids(entries)))
+    key = (tuple((p.pk, p.name, p.slug, p.kind, p.latitude, p.longitude) for p in places), get_language())
     html = _maps.get(key)
     if html is None:
-        place_map = maps.place_map_of(places)
-        html = _maps.put(key, render_to_string("liveupdates/_map.html", {"place_map": place_map}))
+        html = _maps.put(key, render_to_string("liveupdates/_map.html", {"place_map": maps.place_map(places)}))
     return html
 
 
-def parts(post, entries, listed, before=None, live_cursor=0, structured_data=False, version=None):
+def parts(post, entries, listed, before=None, live_cursor=0, structured_data=False):
     """The moving parts of a live post page, each rendered or taken from where it is kept.
 
     `entries` are those readers may see; `listed` what the page lists (removal notes included).
     Returns the parts (safe HTML, by slot) and the page of entries.
     """
-    version = version or fragments.version()
     page = page_of(listed.only(*fragments.LISTED_FIELDS), before=before)
-    fragments.attach_html(page.entries, v=version)
+    fragments.attach_html(page.entries)
     values = dict.fromkeys(SLOTS, "")
     values["live_cursor"] = str(live_cursor)
     values["entries"] = render_to_string("liveupdates/_entry_stream.html", {"page": page})
     if page.is_first:
         pinned = entries.filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
         if pinned is not None:
-            fragments.attach_html([pinned], pinned_slot=True, v=version)
+            fragments.attach_html([pinned], pinned_slot=True)
         values["pinned"] = render_to_string("liveupdates/_pinned.html", {"pinned": pinned})
         values["key_events"] = _key_events_html(entries)
-        values["place_map"] = _map_html(entries, version)
+        values["place_map"] = _map_html(entries)
     if structured_data:
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
         shown = [entry for entry in page.entries if entry.ld]
@@ -118,34 +126,45 @@ def parts(post, entries, listed, before=None, live_cursor=0, structured_data=Fal
 # --- The frame -----------------------------------------------------------------------------
 
 
-def _frame(request, post, version):
+def neighbours(post):
+    """The frame's variable context, read from the database: (previous post, next post, column list)."""
+    return post.previous_post(), post.next_post(), list(Column.objects.filter(is_active=True).only("name", "slug"))
+
+
+def _frame(request, post, context):
     """The first page around its moving parts: [text, slot, text, slot, ..., text]."""
-    now = time.time()
-    key = (post.pk, post.updated_at, version, timezone.localdate(), post.is_live, get_language())
+    previous_post, next_post, columns = context
+    key = (
+        post.pk, post.updated_at, post.column.name, post.column.slug,
+        tuple((p.pk, p.headline, p.slug) for p in (previous_post, next_post) if p is not None),
+        previous_post is not None,
+        tuple((c.name, c.slug) for c in columns),
+        timezone.localdate(), post.is_live, get_language(),
+    )
     kept = _frames.get(key)
+    now = time.time()
     if kept is not None and kept[0] > now:
         return kept[1]
-    # The live badge flips when coverage ends: the frame lasts no longer than that, and never
-    # more than the page cache would keep what no event announces (the column's neighbours).
-    until = now + fragments.PAGE_TTL
+    # The live badge flips when coverage ends: the frame lasts no longer than that.
+    until = now + FRAME_SECONDS
     if post.is_live and post.coverage_end:
         until = min(until, now + max(0.0, (post.coverage_end - timezone.now()).total_seconds()))
-    context = {
+    page_context = {
         "post": post,
         "page": SimpleNamespace(is_first=True),
         "parts": {slot: mark_safe(f"\x00{slot}\x00") for slot in SLOTS},  # noqa: S308 - fixed markers
-        "previous_post": post.previous_post(),
-        "next_post": post.next_post(),
+        "previous_post": previous_post,
+        "next_post": next_post,
+        "nav_columns": columns,
     }
-    pieces = _MARKER.split(render_to_string("liveupdates/post.html", context, request))
+    pieces = _MARKER.split(render_to_string("liveupdates/post.html", page_context, request))
     _frames.put(key, (until, pieces))
     return pieces
 
 
 def first_page(request, post, entries, listed, live_cursor):
     """The first page of a live post: its frame with the moving parts in place."""
-    version = fragments.version()
-    values, _ = parts(post, entries, listed, live_cursor=live_cursor, structured_data=True, version=version)
-    pieces = _frame(request, post, version)
+    values, _ = parts(post, entries, listed, live_cursor=live_cursor, structured_data=True)
+    pieces = _frame(request, post, neighbours(post))
     # Odd positions are slot names (re.split keeps the captured group).
     return "".join(values[piece] if i % 2 else piece for i, piece in enumerate(pieces))

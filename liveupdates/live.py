@@ -1,10 +1,25 @@
 """What live readers are told, and when: the append-only log behind the stream and the poll endpoint.
 
-The workflow announces changes after commit (signals.entry_changed); this
-module turns them into LiveEvents, rendering each fragment once. Only public
-content is ever written here: an entry is announced when it becomes public
-(published, its time come, its post public), edits are sent only for public
-entries, and a withdrawal sends just the entry's id.
+The path of a change, as calls you can follow:
+
+    workflow.<action>            one transaction: the state change, its WorkflowEvent,
+                                 and entry.live_pending = True ("readers must hear of this")
+      withdraw, post changes  -> live.announce_entry / live.announce_post, inside that
+                                 same transaction: the takedown and its event commit together
+      everything else         -> transaction.on_commit -> announcer.soon(post_id)
+                                 -> live.announce(post_id=...) off the request
+    stream.Hub (every stream  -> reads new LiveEvents and writes them to its readers; once a
+    process)                     second it calls live.announce(): the safety net for whatever a
+                                 process died, or failed, before announcing
+    views.post_updates        -> the same log, polled
+
+Events are derived from state, not from actions: `announce_entry` locks the
+entry's row, compares what readers were told (announced_at) with what is true
+now, and appends the one event that closes the gap: `add` when a public entry
+was never announced, `update` when it was, `remove` when readers saw it and it
+is no longer public. Whatever order two editors' actions commit in, the last
+event says what the database says. Only public content is ever written here: a
+removal carries the entry's id (and an editor's public note), never its words.
 
 Every process that serves the stream runs a hub (liveupdates/stream.py) that
 reads new events from the database, so a change made by any process (a web
@@ -13,21 +28,22 @@ worker, a command, a scheduled time passing) reaches readers everywhere.
 
 import json
 import logging
+import time
 
 from django.db import connection, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import after_response, fragments
+from . import fragments
 from .models import Entry, LiveEvent, LivePost
-from .signals import entry_changed, post_changed
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "liveupdates"
 LOCK_KEY = 7_361_001  # pg_advisory_xact_lock key serialising appends
 KEY_EVENTS_SHOWN = 12
+BATCH = 200  # entries one call of announce() handles; the next sweep takes the rest
 
 ADD, UPDATE, REMOVE, PINNED, KEY_EVENTS, COVERAGE = "add", "update", "remove", "pinned", "key-events", "coverage"
 SNAPSHOTS = {PINNED, KEY_EVENTS, COVERAGE}  # the latest of each replaces all earlier ones
@@ -83,74 +99,140 @@ def _append(post_id, kind, payload, entry_id=None):
     return event
 
 
-def _append_pinned(post):
+def _append_snapshots(post):
     pinned, html = render_pinned(post)
     _append(post.pk, PINNED, {"entry": pinned.pk if pinned else None, "html": html})
-
-
-def _append_key_events(post):
     key_events, html = render_key_events(post)
     _append(post.pk, KEY_EVENTS, {"entries": [entry.pk for entry in key_events], "html": html})
 
 
-def announce_due(now=None, post=None):
-    """Announce every entry that has become public and was not announced yet.
+def _removal_payload(entry):
+    """A removal: the entry's id, and the editor's public note if there is one. Never the words."""
+    if not entry.is_removed_with_note:
+        return {"entry": entry.pk}
+    try:
+        return {"entry": entry.pk, "html": render_entry(entry)}
+    except Exception:  # the words must go even if the note cannot be drawn
+        logger.exception("could not render the removal note of entry %s; removing it without one", entry.pk)
+        return {"entry": entry.pk}
 
-    Called after a publication commits and, once a second, by each stream
-    process's hub, so a scheduled entry reaches live readers at its time with
-    nobody acting. The compare-and-set on announced_at lets exactly one process
-    announce each entry. Returns the number announced.
+
+@transaction.atomic
+def announce_entry(entry_id, now=None):
+    """Append the event that brings readers of entry `entry_id` up to date, if any; returns its kind or None.
+
+    Runs under the entry's row lock, so a workflow action committing at the
+    same moment waits for it (or it for the action) and the event always
+    describes the state that committed last.
     """
     now = now or timezone.now()
-    due = Entry.objects.published(now).filter(announced_at__isnull=True).select_related("post")
-    if post is not None:
-        due = due.filter(post=post)
+    entry = Entry.objects.select_for_update(of=("self",)).select_related("post").filter(pk=entry_id).first()
+    if entry is None:
+        return None
+    seen = entry.announced_at is not None
+    if not entry.post.is_public:
+        kind = None  # the post's own event (a coverage event with public: false) has cleared readers' screens
+    elif entry.is_public:
+        kind = UPDATE if seen else ADD
+    else:
+        kind = REMOVE if seen else None  # a draft or a scheduled entry readers never saw
+    if kind is None and not entry.live_pending:
+        return None
+    Entry.objects.filter(pk=entry.pk).update(live_pending=False, announced_at=entry.announced_at or (now if kind == ADD else None))
+    if kind == REMOVE:
+        _append(entry.post_id, REMOVE, _removal_payload(entry), entry.pk)
+        try:
+            with transaction.atomic():
+                _append_snapshots(entry.post)
+        except Exception:  # the removal stands; the pinned slot and key events come with the next change
+            logger.exception("could not render the pinned entry or key events of post %s", entry.post_id)
+        return kind
+    if kind in (ADD, UPDATE):
+        payload = {"entry": entry.pk, "html": render_entry(entry)}
+        if kind == ADD:
+            payload["published_at"] = entry.published_at.isoformat()
+        _append(entry.post_id, kind, payload, entry.pk)
+        if entry.is_pinned or entry.is_key_event or (kind == UPDATE and _in_latest_snapshots(entry)):
+            _append_snapshots(entry.post)
+    return kind
+
+
+def _in_latest_snapshots(entry):
+    """Whether readers' pinned slot or key events name `entry` (it was just unpinned or unmarked)."""
+    for kind in (PINNED, KEY_EVENTS):
+        payload = LiveEvent.objects.filter(post_id=entry.post_id, kind=kind).order_by("-pk").values_list("payload", flat=True).first()
+        if payload and (payload.get("entry") == entry.pk or entry.pk in payload.get("entries", ())):
+            return True
+    return False
+
+
+class _Failures:
+    """Entries whose announcement failed: logged once, retried with a growing pause, never blocking others."""
+
+    def __init__(self):
+        self.retry_at = {}  # entry id -> (monotonic time of the next try, failures so far)
+
+    def waiting(self):
+        now = time.monotonic()
+        return [entry_id for entry_id, (at, _) in self.retry_at.items() if at > now]
+
+    def failed(self, entry_id):
+        _, count = self.retry_at.get(entry_id, (0, 0))
+        if count == 0:
+            logger.exception("could not announce entry %s; the sweep will retry it", entry_id)
+        self.retry_at[entry_id] = (time.monotonic() + min(60, 2**count), count + 1)
+
+    def succeeded(self, entry_id):
+        if self.retry_at.pop(entry_id, None) is not None:
+            logger.info("announced entry %s after earlier failures", entry_id)
+
+
+failures = _Failures()
+
+
+def announce(post_id=None, now=None):
+    """Announce every flagged entry, and every entry whose publication time has come; returns how many events.
+
+    Called after a change commits (announcer.soon) and, once a second, by
+    each stream process's hub, so a scheduled entry reaches live readers at
+    its time with nobody acting, and a change whose announcement was lost (a
+    process killed, a render that raised) is announced by the next sweep.
+    Each entry is announced in its own transaction: one that fails is logged
+    once and retried later, and the rest flow.
+    """
+    now = now or timezone.now()
+    skip = failures.waiting()
+    flagged = Entry.objects.filter(live_pending=True).exclude(pk__in=skip)
+    due = Entry.objects.published(now).filter(announced_at__isnull=True).exclude(pk__in=skip)
+    if post_id is not None:
+        flagged, due = flagged.filter(post_id=post_id), due.filter(post_id=post_id)
+    candidates = set(flagged.values_list("published_at", "pk")[:BATCH])
+    candidates.update(due.order_by("published_at", "pk").values_list("published_at", "pk")[:BATCH])
+    # Oldest first, so live readers receive entries in the order of the timeline.
+    ordered = sorted(candidates, key=lambda row: (row[0] is None, row[0] or now, row[1]))
     announced = 0
-    for entry in due.order_by("published_at", "pk")[:200]:
-        with transaction.atomic():
-            if not Entry.objects.filter(pk=entry.pk, announced_at__isnull=True).update(announced_at=now):
-                continue
-            _append(entry.post_id, ADD, {"entry": entry.pk, "published_at": entry.published_at.isoformat(), "html": render_entry(entry)}, entry.pk)
-            if entry.is_pinned:
-                _append_pinned(entry.post)
-            if entry.is_key_event:
-                _append_key_events(entry.post)
-            announced += 1
+    for _, entry_id in ordered:
+        try:
+            if announce_entry(entry_id, now) is not None:
+                announced += 1
+        except Exception:
+            failures.failed(entry_id)
+        else:
+            failures.succeeded(entry_id)
     return announced
 
 
-@transaction.atomic
-def entry_did_change(entry, action):
-    """Tell live readers about a committed change to `entry`."""
-    entry = Entry.objects.select_related("post").get(pk=entry.pk)
-    post = entry.post
-    if action in ("published", "scheduled"):
-        announce_due(post=post)
-        return
-    if action == "withdrawn":
-        # Only the removal note travels, never the withdrawn words.
-        note = {"html": render_entry(entry)} if entry.is_removed_with_note else {}
-        _append(post.pk, REMOVE, {"entry": entry.pk, **note}, entry.pk)
-        _append_pinned(post)
-        _append_key_events(post)
-        return
-    if not entry.is_public or entry.announced_at is None:
-        return  # readers have not seen it yet; its announcement will carry the latest state
-    if action in ("edited", "corrected"):
-        _append(post.pk, UPDATE, {"entry": entry.pk, "html": render_entry(entry)}, entry.pk)
-        if entry.is_pinned:
-            _append_pinned(post)
-        if entry.is_key_event:
-            _append_key_events(post)
-    elif action in ("pinned", "unpinned"):
-        _append_pinned(post)
-    elif action in ("marked_key_event", "unmarked_key_event"):
-        _append(post.pk, UPDATE, {"entry": entry.pk, "html": render_entry(entry)}, entry.pk)
-        _append_key_events(post)
+def announce_due(now=None, post=None):
+    """The sweep: `announce` for every post (or one). Kept under this name for commands and benches."""
+    return announce(post_id=post.pk if post is not None else None, now=now)
 
 
-@transaction.atomic
-def post_did_change(post, action):
+def announce_post(post):
+    """Tell live readers of `post` what they must now see of the post itself; the caller holds the change's transaction.
+
+    A post that is no longer public clears readers' screens (public: false);
+    one whose coverage has ended stops its readers' streams (live: false).
+    """
     post = LivePost.objects.get(pk=post.pk)
     payload = {
         "live": post.is_public and post.is_live,
@@ -188,45 +270,32 @@ def visible(events, removed_entries=()):
     return kept
 
 
-def events_after(post_id, after, limit=200):
-    """Events of a post after the cursor `after`, safe to replay, oldest first."""
+def read_after(post_id, after, limit=200):
+    """(events safe to replay, the id of the last event read) for a reader of a post at cursor `after`.
+
+    The last id read, not the last kept, is the reader's next cursor: otherwise
+    a reader whose batch was all dropped events would ask for the same batch
+    forever.
+    """
     rows = list(
         LiveEvent.objects.filter(post_id=post_id, pk__gt=after)
         .order_by("pk")
         .values_list("pk", "post_id", "entry_id", "payload")[:limit]
     )
     if not rows:
-        return []
-    # Entries announced before the cursor but withdrawn since must not come back through an update.
+        return [], after
+    # Entries announced before the cursor but not public now (withdrawn, or their removal still
+    # being written) must not come back through an add or an update.
     entry_ids = {row[2] for row in rows if row[2] is not None}
-    withdrawn = set(
-        Entry.objects.filter(pk__in=entry_ids).exclude(pk__in=Entry.objects.published().values("pk")).values_list("pk", flat=True)
-    )
-    return visible(rows, withdrawn)
+    public = set(Entry.objects.published().filter(pk__in=entry_ids).values_list("pk", flat=True))
+    return visible(rows, entry_ids - public), rows[-1][0]
+
+
+def events_after(post_id, after, limit=200):
+    """Events of a post after the cursor `after`, safe to replay, oldest first."""
+    return read_after(post_id, after, limit)[0]
 
 
 def sse_message(event_id, payload):
     """One Server-Sent Event, encoded once and written to every reader as it is."""
     return f"id: {event_id}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
-
-
-# --- Wiring -------------------------------------------------------------------------------
-
-
-def _on_entry_changed(sender, entry, action, **kwargs):
-    if action in ("published", "scheduled"):
-        # The sweep in every stream process catches a publication this misses, so the
-        # announcement may wait until the saver has their answer. Edits and withdrawals
-        # have no such net: they are announced before the response.
-        after_response.defer(announce_due, None, entry.post_id)
-    else:
-        entry_did_change(entry, action)
-
-
-def _on_post_changed(sender, post, action, **kwargs):
-    post_did_change(post, action)
-
-
-def connect():
-    entry_changed.connect(_on_entry_changed, dispatch_uid="live-entry-changed")
-    post_changed.connect(_on_post_changed, dispatch_uid="live-post-changed")

@@ -114,7 +114,11 @@ def latest_place_ids(entries):
         return {place_id for (place_id,) in cursor.fetchall()}
 
 
-def place_map_of(place_ids):
+def places_of(place_ids):
     from .models import Place
 
-    return place_map(Place.objects.filter(pk__in=place_ids).exclude(latitude=None))
+    return Place.objects.filter(pk__in=place_ids).exclude(latitude=None).order_by("pk")
+
+
+def place_map_of(place_ids):
+    return place_map(places_of(place_ids))

@@ -19,6 +19,27 @@ def encode_cursor(entry):
     return f"{micros}-{entry.pk}"
 
 
+def canonical_cursor(value):
+    """The one spelling of an "older entries" cursor ("0012-+3x" is refused, "12-3" kept)."""
+    decode_cursor(value)
+    micros, pk = value.split("-", 1)
+    if not (micros.isdigit() and pk.isdigit()) or value != f"{int(micros)}-{int(pk)}":
+        raise BadRequest(_("This 'older entries' link is malformed. Go back to the first page."))
+    return value
+
+
+def parse_cursor(value):
+    """A live reader's cursor (a live event id): a non-negative integer, or None when absent or malformed.
+
+    Used by the stream, the poll endpoint and the pages alike, so it lives
+    here and not in the stream module.
+    """
+    if value is None or value == "" or not str(value).isdigit():
+        return None
+    cursor = int(value)
+    return cursor if cursor < 2**63 else None
+
+
 def decode_cursor(value):
     try:
         micros, pk = value.split("-", 1)

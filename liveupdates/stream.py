@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from . import live
+from .pagination import parse_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Hub:
         self.posts = {}  # slug -> (post or None, expires at)
         self.listener = None
         self.loop = None
+        self.failing = set()  # steps of the loop failing now: logged once, not every second
 
     # --- lifecycle ---
 
@@ -137,21 +139,32 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=interval)
             self.wake.clear()
-            try:
-                if time.monotonic() >= next_due:
-                    next_due = time.monotonic() + DUE_INTERVAL
-                    await self.db(live.announce_due)
-                await self._fetch()
-                if time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + HEARTBEAT
-                    self._broadcast_heartbeat()
-                if self.listener is None and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-                    await self.db(self._listen)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("live hub failed to read new events; retrying")
-                await asyncio.sleep(1)
+            if time.monotonic() >= next_due:
+                next_due = time.monotonic() + DUE_INTERVAL
+                # Apart from reading: a sweep that fails must never stop delivery of what is in the log.
+                await self._guarded("announce", self.db, live.announce)
+            await self._guarded("read", self._fetch)
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + HEARTBEAT
+                self._broadcast_heartbeat()
+            if self.listener is None and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+                await self._guarded("listen", self.db, self._listen)
+
+    async def _guarded(self, what, function, *args):
+        """Run one step of the hub's loop; a failure is logged once until that step succeeds again."""
+        try:
+            await function(*args)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if what not in self.failing:
+                logger.exception("live hub: %s failed; retrying every second", what)
+            self.failing.add(what)
+            await asyncio.sleep(0.5)
+        else:
+            if what in self.failing:
+                logger.info("live hub: %s works again", what)
+                self.failing.discard(what)
 
     async def _fetch(self):
         rows = await self.db(self._rows_after, self.last_id)
@@ -254,17 +267,6 @@ STREAM_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
 ]
 STREAM_PATH = re.compile(r"^/live/(?P<slug>[-a-zA-Z0-9_]+)/stream/$")
-
-
-def parse_cursor(value):
-    """A reader's cursor: a non-negative event id, or None when absent or malformed."""
-    if value is None or value == "":
-        return None
-    try:
-        cursor = int(value)
-    except (TypeError, ValueError):
-        return None
-    return cursor if 0 <= cursor < 2**63 else None
 
 
 async def open_stream(slug, last_event_id, after):

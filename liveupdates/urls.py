@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from django.contrib.sitemaps import views as sitemap_views
 
@@ -6,6 +6,21 @@ from . import feeds, stream, views
 from .sitemaps import SITEMAPS
 
 app_name = "liveupdates"
+
+
+class UnicodeSlugConverter:
+    """A slug in any script: django-taggit slugifies "حلب" or "Путин" as they are, and `slug:` is ASCII-only."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(UnicodeSlugConverter, "uslug")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,7 +32,7 @@ urlpatterns = [
     path("authors/<slug:slug>/", views.author_detail, name="author"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
     path("sources/<slug:slug>/", views.source_detail, name="source"),
-    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("tags/<uslug:slug>/", views.tag_detail, name="tag"),
     path("preview/entries/<int:pk>/", views.preview_entry, name="preview_entry"),
     path("preview/posts/<int:pk>/", views.preview_post, name="preview_post"),
     path("search/", views.search, name="search"),
@@ -31,7 +46,8 @@ urlpatterns = [
 # /<prefix>/<slug>/feed/ (RSS 2.0) and /<prefix>/<slug>/feed/atom/ for every kind of page that lists entries.
 for prefix, kind in [("live", "post"), ("columns", "column"), ("authors", "author"), ("places", "place"), ("sources", "source"), ("tags", "tag")]:
     feed = feeds.FEEDS[kind]
+    converter = "uslug" if kind == "tag" else "slug"
     urlpatterns += [
-        path(f"{prefix}/<slug:slug>/feed/", feed(), name=f"feed_{kind}"),
-        path(f"{prefix}/<slug:slug>/feed/atom/", feeds.atom(feed)(), name=f"feed_{kind}_atom"),
+        path(f"{prefix}/<{converter}:slug>/feed/", feed(), name=f"feed_{kind}"),
+        path(f"{prefix}/<{converter}:slug>/feed/atom/", feeds.atom(feed)(), name=f"feed_{kind}_atom"),
     ]

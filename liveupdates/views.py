@@ -1,3 +1,4 @@
+import hashlib
 from itertools import groupby
 
 from django.conf import settings
@@ -11,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from . import assembly, fragments, live, seo, workflow
+from . import assembly, fragments, live, pagination, seo, workflow
 from .models import Author, Column, Entry, LivePost, Place, Source
 from .pagination import page_of
 from .search import SearchForm, run_search
 from .sitemaps import news_posts
-from .stream import parse_cursor
+from .pagination import parse_cursor
 
 POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
 PAGE_MAX_AGE = 2  # seconds a CDN may serve a live page; the stream carries what happens after
@@ -61,36 +62,42 @@ def _post_context(request, post, entries, listed=None, live_cursor=0, structured
 
 
 def post_detail(request, slug):
+    """A live post: built from the database on every request, from fragments and parts whose keys it reads.
+
+    No whole-page copy is kept: behind nginx's one-second micro-cache a page is
+    built about once a second whatever the traffic (docs/benchmarks.md), and a
+    page built now can never show an entry withdrawn before now. The page
+    names the live event it shows (its cursor), so whatever happens after it
+    reaches the reader through the stream or the poll.
+    """
     post = get_object_or_404(LivePost.objects.published().select_related("column"), slug=slug)
     before = request.GET.get("before")
+    if before:
+        before = pagination.canonical_cursor(before)  # one spelling per page: no cache entry per spelling
     # The cursor is read before the entries: an event appended in between is then
     # replayed to the page (and applied idempotently) rather than lost.
     live_cursor = live.latest_event_id(post)
-    key = fragments.page_key(post, live_cursor, before)
-
-    def render_page():
-        entries = Entry.objects.published().for_post(post)
-        listed = Entry.objects.on_page().for_post(post)
-        if before:
-            context = _post_context(request, post, entries, listed=listed, live_cursor=live_cursor, structured_data=True)
-            content = render(request, "liveupdates/post.html", context).content
-        else:
-            content = assembly.first_page(request, post, entries, listed, live_cursor).encode()
-        # Keep the page no longer than until its next scheduled entry is due.
-        due = Entry.objects.scheduled().for_post(post).order_by("published_at").values_list("published_at", flat=True).first()
-        ttl = (due - timezone.now()).total_seconds() if due else fragments.PAGE_TTL
-        return content, ttl
-
-    etag = f'"{key[5:21]}"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponseNotModified()
+    entries = Entry.objects.published().for_post(post)
+    listed = Entry.objects.on_page().for_post(post)
+    if before:
+        context = _post_context(request, post, entries, listed=listed, live_cursor=live_cursor, structured_data=True)
+        content = render(request, "liveupdates/post.html", context).content
     else:
-        content = fragments.cached_page(key, render_page) if settings.NEWSROOM_PAGE_CACHE else render_page()[0]
-        response = HttpResponse(content)
+        content = assembly.first_page(request, post, entries, listed, live_cursor).encode()
+    return conditional(request, HttpResponse(content), max_age=PAGE_MAX_AGE)
+
+
+def conditional(request, response, max_age):
+    """A public answer with a strong ETag of its bytes (304 when the reader has them) and a short max-age.
+
+    The ETag is the content's own hash: it changes exactly when the bytes do,
+    so no draft, no cache key and nothing but what readers see can move it.
+    """
+    etag = '"' + hashlib.blake2b(response.content, digest_size=12).hexdigest() + '"'
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
-    if settings.NEWSROOM_PAGE_CACHE and not before:
-        response.memo_key = key  # liveupdates.memo may answer the next requests from memory
+    response["Cache-Control"] = f"public, max-age={max_age}"
     return response
 
 
@@ -158,7 +165,8 @@ def post_updates(request, slug):
 
     Readers who are up to date all ask for the same URL (their cursor is the
     latest event id), so one response cached by a CDN for a couple of seconds
-    serves them all; ETag and Last-Modified let it answer 304.
+    serves them all; the ETag lets it answer 304. `last` is the id of the last
+    event read, kept or not: the reader's next cursor.
     """
     post = get_object_or_404(LivePost.objects.published().only("pk", "coverage_end", "status", "published_at"), slug=slug)
     after = parse_cursor(request.GET.get("after"))
@@ -166,18 +174,16 @@ def post_updates(request, slug):
         return JsonResponse(
             {"error": _("Give the id of the last event you have as ?after=<number> (0 for everything).")}, status=400
         )
-    events = live.events_after(post.pk, after, limit=100)
-    last = events[-1][0] if events else after
-    etag = f'"{post.pk}-{after}-{last}-{int(post.is_live)}"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponseNotModified()
-    else:
-        response = JsonResponse(
-            {"events": [{"id": event_id, **payload} for event_id, _, _, payload in events], "last": last, "live": post.is_live}
-        )
-    response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={POLL_MAX_AGE}"
-    return response
+    events, last = live.read_after(post.pk, after, limit=100)
+    response = JsonResponse(
+        {
+            "events": [{"id": event_id, **payload} for event_id, _, _, payload in events],
+            "last": last,
+            "live": post.is_live,
+            "public": True,
+        }
+    )
+    return conditional(request, response, max_age=POLL_MAX_AGE)
 
 
 def robots_txt(request):

@@ -2,10 +2,17 @@
 
 Each action checks the user's permission and the current state on the server,
 refuses an illegal move with a WorkflowError whose message is a full sentence,
-records who did what and when (WorkflowEvent), and tells listeners once the
-transaction has committed. The admin, the live desk, commands and tests call
-these functions; nothing else writes `status`, `published_at`, `is_pinned` or
-`is_key_event`.
+records who did what and when (WorkflowEvent), and flags the entry for live
+readers (`live_pending`) in the same transaction. The admin, the live desk,
+commands and tests call these functions; nothing else writes `status`,
+`published_at`, `is_pinned` or `is_key_event` (Entry.save() and
+LivePost.save() never write them).
+
+Live readers hear of a change by explicit calls (liveupdates/live.py has the
+whole path): a withdrawal and every change to a post append their live event
+inside the transaction, so the takedown and its announcement commit together;
+other changes are announced once committed (`_announce_on_commit`), and the
+stream processes' sweep announces whatever is still flagged.
 
 State changes are compare-and-set UPDATEs (`WHERE status IN (...)`), so when
 two editors race (one publishes while another withdraws) the database lets
@@ -23,7 +30,7 @@ from django.db.models import F
 
 from . import revisions, richtext
 from .models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent, status_label
-from .signals import entry_changed, post_changed
+from . import announcer, live
 
 DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
     EntryStatus.DRAFT,
@@ -172,7 +179,7 @@ def _move(entry, *, user, allowed_from, action, changes, note=""):
     from_status = entry.status
     now = timezone.now()
     updated = Entry.objects.filter(pk=entry.pk, status__in=allowed_from).update(
-        updated_by=user, updated_at=now, **changes
+        updated_by=user, updated_at=now, live_pending=True, **changes
     )
     if not updated:
         current = Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first()
@@ -189,8 +196,30 @@ def _move(entry, *, user, allowed_from, action, changes, note=""):
     WorkflowEvent.objects.create(
         entry=entry, action=action, from_status=from_status, to_status=entry.status, actor=user, note=note
     )
-    transaction.on_commit(lambda: entry_changed.send(sender=Entry, entry=entry, action=action))
+    _announce_on_commit(entry.post_id)
     return entry
+
+
+def _announce_on_commit(post_id):
+    """Once the change has committed, announce the post's flagged entries (off the request: announcer.soon).
+
+    If that fails or the process dies first, the entries stay flagged and the
+    stream processes' sweep (live.announce) announces them within a second.
+    """
+    transaction.on_commit(lambda: announcer.soon(post_id))
+
+
+def _announce_now(entry):
+    """Append the entry's live event inside the current transaction: it commits with the change or not at all.
+
+    A failure to render must not undo a takedown: it is logged, the entry
+    stays flagged, and the sweep retries it.
+    """
+    try:
+        with transaction.atomic():
+            live.announce_entry(entry.pk)
+    except Exception:
+        live.failures.failed(entry.pk)
 
 
 def _wrong_state(entry, doing):
@@ -280,17 +309,22 @@ def withdraw(*, entry, user, reason, public_note=""):
         not public_note or can_leave_removal_note(user, entry),
         _("Readers never saw this entry, so there is nothing to leave a public note about. Withdraw it without one."),
     )
-    return _move(
+    _move(
         entry, user=user, allowed_from=[PUBLISHED], action="withdrawn", note=reason,
         changes={"status": WITHDRAWN, "is_pinned": False, "removal_note": public_note},
     )
+    _announce_now(entry)
+    return entry
 
 
 @transaction.atomic
 def pin(*, entry, user):
     """Pin this entry above the stream; the post's previously pinned entry is unpinned."""
     _refuse_unless(can_feature(user, entry), _("Only editors can pin entries, and not a withdrawn one."))
-    Entry.objects.filter(post_id=entry.post_id, is_pinned=True).exclude(pk=entry.pk).update(is_pinned=False)
+    # The entry pinned until now leaves the pinned slot: its readers must hear of it too.
+    Entry.objects.filter(post_id=entry.post_id, is_pinned=True).exclude(pk=entry.pk).update(
+        is_pinned=False, live_pending=True, updated_at=timezone.now()
+    )
     try:
         with transaction.atomic():
             return _move(
@@ -323,9 +357,10 @@ def set_key_event(*, entry, user, key_event):
 
 def _mark_revised(entry):
     """A published entry's words changed: readers are shown "Updated" from now on."""
-    if entry.is_public:
-        entry.revised_at = timezone.now()
-        Entry.objects.filter(pk=entry.pk).update(revised_at=entry.revised_at)
+    # Read from the row, not the instance: it may be older than a withdrawal that just committed.
+    now = timezone.now()
+    if Entry.objects.published(now).filter(pk=entry.pk).update(revised_at=now):
+        entry.revised_at = now
 
 
 def record_edit(*, entry, user, created, comment=""):
@@ -339,8 +374,11 @@ def record_edit(*, entry, user, created, comment=""):
         _mark_revised(entry)
     revisions.record(entry, user=user, comment=comment or (_("Created") if created else _("Edited")))
     WorkflowEvent.objects.create(entry=entry, action=action, from_status=entry.status, to_status=entry.status, actor=user)
-    if entry.status == PUBLISHED:
-        transaction.on_commit(lambda: entry_changed.send(sender=Entry, entry=entry, action="edited"))
+    if not created:
+        # Whatever the state now (the instance may be older than a withdrawal that just
+        # committed), the announcer reads it under the row lock and tells readers the truth.
+        Entry.objects.filter(pk=entry.pk).update(live_pending=True)
+        _announce_on_commit(entry.post_id)
 
 
 def record_post_edit(*, post, user, created=False, comment=""):
@@ -349,8 +387,7 @@ def record_post_edit(*, post, user, created=False, comment=""):
     if created:
         return
     WorkflowEvent.objects.create(post=post, action="edited", from_status=post.status, to_status=post.status, actor=user)
-    if post.status == PostStatus.PUBLISHED:
-        transaction.on_commit(lambda: post_changed.send(sender=LivePost, post=post, action="edited"))
+    live.announce_post(post)  # coverage times may have changed: readers' "Live" follows in this transaction
 
 
 @transaction.atomic
@@ -443,7 +480,10 @@ def _move_post(post, *, user, allowed_from, action, changes):
     for field, value in changes.items():
         setattr(post, field, value)
     WorkflowEvent.objects.create(post=post, action=action, from_status=from_status, to_status=post.status, actor=user)
-    transaction.on_commit(lambda: post_changed.send(sender=LivePost, post=post, action=action))
+    # In the same transaction: an unpublished post's readers lose its entries as it commits.
+    live.announce_post(post)
+    # Entries published while the post was a draft are announced once it is public.
+    _announce_on_commit(post.pk)
     return post
 
 

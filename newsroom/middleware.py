@@ -24,9 +24,8 @@ class StaffAreaContentSecurityPolicy:
 class CompressPages(GZipMiddleware):
     """gzip for pages, feeds and API answers; never for the live stream, which must not be buffered.
 
-    Hot live pages arrive here already compressed (liveupdates.memo), and gzip
-    leaves a response with a Content-Encoding alone. Django's GZipMiddleware
-    pads compressed HTML against BREACH.
+    Django's GZipMiddleware honours the reader's Accept-Encoding, sets Vary,
+    and pads compressed HTML against BREACH.
     """
 
     def process_response(self, request, response):

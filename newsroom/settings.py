@@ -75,12 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: runs work deferred by the request once its response has been sent.
-    "liveupdates.after_response.RunAfterResponse",
     "newsroom.middleware.CompressPages",
-    # First after compression: a hot live page is answered from memory before anything else runs.
-    "liveupdates.memo.RecentPageMemo",
-    "newsroom.middleware.RefuseNulBytes",
+    # First of all that answers: the host check and the HTTPS redirect come before any page.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "newsroom.middleware.StaffAreaContentSecurityPolicy",
@@ -88,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "newsroom.middleware.RefuseNulBytes",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -155,8 +152,14 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
+            # A hung Redis must cost a request half a second at most, not a worker.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
+    # The cache only holds copies of what the database says (liveupdates/fragments.py):
+    # with Redis down, pages render without it instead of failing.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     # Django's default of 300 entries holds the fragments of a handful of pages; past it the
     # cache culls a third of itself and pages render their entries again. 10,000 fragments
@@ -196,14 +199,11 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
-# Whole live pages are cached, keyed by their latest live event (liveupdates/fragments.py).
-# Off only to measure the cost of a miss (bench/pages.py).
-NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)
+# Announcements to live readers run on a background thread of each process, so a
+# save answers once it is stored (liveupdates/announcer.py); at once in development.
+NEWSROOM_ANNOUNCE_IN_BACKGROUND = env_bool("NEWSROOM_ANNOUNCE_IN_BACKGROUND", not DEBUG)
 # Django serves uploads itself only where no web server does (make run, one-process benches).
 NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
-# How long a process answers a hot live page from memory after the view last confirmed
-# it is the latest (liveupdates/memo.py). Below the live stream's own latency; 0 turns it off.
-NEWSROOM_PAGE_MEMO_SECONDS = float(env("NEWSROOM_PAGE_MEMO_SECONDS", "0.1"))
 
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))

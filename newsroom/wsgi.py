@@ -6,11 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
 application = get_wsgi_application()
 
-from liveupdates.memo import serve_from_memory  # noqa: E402  (after Django is set up)
-
-# A hot live page is answered from process memory before Django builds a request (liveupdates/memo.py).
-application = serve_from_memory(application)
-
 
 def _freeze_startup_objects():
     """Keep what start-up loaded (modules, settings, URL patterns) out of the garbage collector's sight.

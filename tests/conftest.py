@@ -10,15 +10,15 @@ def _fresh_cache():
     # Rolled-back tests reuse primary keys; a page cached by one must not answer another.
     from django.core.cache import cache
 
-    from liveupdates import assembly, memo
+    from liveupdates import assembly, live
 
     cache.clear()
     assembly.forget()
-    memo.store.clear()
+    live.failures.retry_at.clear()
     yield
     cache.clear()
     assembly.forget()
-    memo.store.clear()
+    live.failures.retry_at.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -21,5 +21,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# Tests change content and read the page back at once; tests/test_memo.py turns the memo on.
-NEWSROOM_PAGE_MEMO_SECONDS = 0
+# Announcements run in the committing thread, so a test sees them as soon as its change commits.
+NEWSROOM_ANNOUNCE_IN_BACKGROUND = False

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from liveupdates import assembly, workflow
-from liveupdates.models import Entry, PostStatus
+from liveupdates.models import Entry, LivePost, PostStatus
 
 from .factories import EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
 
@@ -110,8 +110,16 @@ def test_a_new_place_reaches_the_map(client, live_post, editor, django_capture_o
 
 def test_an_unpublished_post_has_no_page_and_leaves_no_frame_to_serve(client, live_post, editor):
     client.get(live_post.get_absolute_url())
-    live_post.status = PostStatus.DRAFT
-    live_post.save()
+    workflow.unpublish_post(post=live_post, user=editor)
+    assert client.get(live_post.get_absolute_url()).status_code == 404
+
+
+def test_saving_a_stale_post_never_publishes_it_again(client, live_post, editor):
+    stale = LivePost.objects.get(pk=live_post.pk)  # an admin form opened before the unpublish
+    workflow.unpublish_post(post=live_post, user=editor)
+    stale.headline = "A new headline"
+    stale.save()
+    assert LivePost.objects.get(pk=live_post.pk).status == PostStatus.DRAFT
     assert client.get(live_post.get_absolute_url()).status_code == 404
 
 

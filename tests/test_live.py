@@ -248,9 +248,9 @@ async def test_a_connected_reader_receives_a_new_entry_then_its_edit_then_its_wi
         fresh = Entry.objects.get(pk=entry.pk)
         fresh.body = "<p>Now 14 killed, the LCC says</p>"
         fresh.save()
-        live.entry_did_change(fresh, "edited")
+        workflow.record_edit(entry=fresh, user=editor, created=False)
+        live.announce(post_id=post.pk)
         workflow.withdraw(entry=fresh, user=editor, reason="Agency retracted")
-        live.entry_did_change(fresh, "withdrawn")
 
     found = []
     buffer = b""

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from liveupdates import workflow
 from liveupdates.models import Entry, EntryStatus, PostStatus, WorkflowEvent
-from liveupdates.signals import entry_changed
 
 from .factories import EntryFactory, LivePostFactory, PublishedEntryFactory, UserFactory
 
@@ -299,22 +298,29 @@ def test_every_transition_is_recorded_with_who_what_and_when(editor, journalist,
     assert fresh(draft).updated_by == editor
 
 
-def test_listeners_hear_of_a_publication_only_after_commit(editor, draft, django_capture_on_commit_callbacks):
-    heard = []
+def test_live_readers_hear_of_a_publication_only_after_commit(editor, draft, django_capture_on_commit_callbacks):
+    from liveupdates.models import LiveEvent
 
-    def listener(sender, entry, action, **kwargs):
-        heard.append((entry.pk, action))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        workflow.publish(entry=draft, user=editor)
+    assert not LiveEvent.objects.filter(entry=draft).exists()
+    assert fresh(draft).live_pending  # flagged in the transaction: the sweep announces it if the callback never runs
+    for callback in callbacks:
+        callback()
+    assert list(LiveEvent.objects.filter(entry=draft).values_list("kind", flat=True)) == ["add"]
+    assert not fresh(draft).live_pending
 
-    entry_changed.connect(listener)
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            workflow.publish(entry=draft, user=editor)
-        assert heard == []
-        for callback in callbacks:
-            callback()
-        assert heard == [(draft.pk, "published")]
-    finally:
-        entry_changed.disconnect(listener)
+
+def test_a_withdrawal_is_in_the_live_log_in_its_own_transaction(editor, draft, django_capture_on_commit_callbacks):
+    from liveupdates.models import LiveEvent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(entry=draft, user=editor)
+    with django_capture_on_commit_callbacks(execute=False):
+        workflow.withdraw(entry=fresh(draft), user=editor, reason="Legal")
+    # No callback ran: the removal was appended by the withdrawal itself.
+    assert LiveEvent.objects.filter(entry=draft).latest("pk").kind == "remove"
+    assert not fresh(draft).live_pending
 
 
 def test_an_inactive_editor_can_do_nothing(editor, journalist):

@@ -40,14 +40,20 @@ class PostStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
+def public_post_q(now, prefix=""):
+    """The one definition of a public post, as a condition: published, and its publication time has come.
+
+    `prefix` reaches a post through a relation ("post__" from an entry).
+    LivePost.published(), Entry.published() and Entry.on_page() use it;
+    LivePost.is_public mirrors it on an instance.
+    """
+    return Q(**{f"{prefix}status": PostStatus.PUBLISHED, f"{prefix}published_at__lte": now})
+
+
 class LivePostQuerySet(models.QuerySet):
     def published(self, now=None):
-        """Posts readers may see: published, and their publication time has come.
-
-        This is the one definition of a public post; LivePost.is_public mirrors it.
-        """
-        now = now or timezone.now()
-        return self.filter(status=PostStatus.PUBLISHED, published_at__lte=now)
+        """Posts readers may see (public_post_q)."""
+        return self.filter(public_post_q(now or timezone.now()))
 
     def live(self, now=None):
         """Public posts whose coverage has not ended."""
@@ -119,6 +125,21 @@ class LivePost(models.Model):
 
     def get_absolute_url(self):
         return reverse("liveupdates:post", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs):
+        """Save the post's settings; never its status (liveupdates.workflow owns it).
+
+        An admin form or a restored revision holds an instance loaded before an
+        editor may have unpublished the post: writing `status` back would make
+        it public again.
+        """
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None \
+                and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.attname for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in ("status", "published_at", "created_by", "created_at")
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

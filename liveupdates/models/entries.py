@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
 from .. import richtext
-from .columns import PostStatus
+from .columns import public_post_q
 
 
 class EntryStatus(models.TextChoices):
@@ -26,12 +26,7 @@ class EntryQuerySet(models.QuerySet):
         then), and its live post is itself public. Entry.is_public mirrors this.
         """
         now = now or timezone.now()
-        return self.filter(
-            status=EntryStatus.PUBLISHED,
-            published_at__lte=now,
-            post__status=PostStatus.PUBLISHED,
-            post__published_at__lte=now,
-        )
+        return self.filter(public_post_q(now, prefix="post__"), status=EntryStatus.PUBLISHED, published_at__lte=now)
 
     def approved(self):
         """Published, whether or not its time or its post's has come: what a staff preview of a post shows."""
@@ -71,8 +66,7 @@ class EntryQuerySet(models.QuerySet):
         """
         now = now or timezone.now()
         removed_with_note = self.filter(
-            status=EntryStatus.WITHDRAWN, announced_at__isnull=False,
-            post__status=PostStatus.PUBLISHED, post__published_at__lte=now,
+            public_post_q(now, prefix="post__"), status=EntryStatus.WITHDRAWN, announced_at__isnull=False,
         ).exclude(removal_note="")
         return self.published(now) | removed_with_note
 
@@ -139,6 +133,11 @@ class Entry(models.Model):
     # When the live stream told readers this entry exists: set once, by the one
     # process that wins the compare-and-set in liveupdates.live.announce_due.
     announced_at = models.DateTimeField(_("announced to live readers at"), null=True, blank=True, editable=False)
+    # Set in the same transaction as any change readers may see (liveupdates.workflow);
+    # cleared by liveupdates.live.announce once the live log says what readers must now
+    # see. A change committed while its announcement failed (the process died, a
+    # render broke) stays flagged, and every stream process's once-a-second sweep retries it.
+    live_pending = models.BooleanField(_("waiting to be announced"), default=False, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
@@ -176,6 +175,7 @@ class Entry(models.Model):
                 name="entry_key_events_idx",
             ),
             models.Index(fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"),
+            models.Index(fields=["post"], condition=Q(live_pending=True), name="entry_live_pending_idx"),
             # The admin lists every entry (of a post, or all), newest first, 50 at a time: without
             # these PostgreSQL sorted all 100,000 rows of a post for each page (166 ms).
             models.Index(fields=["post", "-published_at", "-id"], name="entry_post_admin_idx"),
@@ -194,6 +194,20 @@ class Entry(models.Model):
 
     def __str__(self):
         return self.headline or richtext.excerpt(self.body, words=10) or f"#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        """Save what the entry says; never its editorial state.
+
+        A form or a script holds an instance loaded a moment ago. If an editor
+        withdrew the entry meanwhile, writing the whole row back would publish
+        it again while the audit log says withdrawn. So an existing entry's
+        save writes only its content; the workflow's conditional UPDATEs own
+        the state (and the optimistic lock owns `version`).
+        """
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None \
+                and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = CONTENT_FIELDS
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("liveupdates:entry", kwargs={"post_slug": self.post.slug, "pk": self.pk})
@@ -224,6 +238,10 @@ class Entry(models.Model):
     def modified_at(self):
         """dateModified for readers and search engines: the last change to the words, else publication."""
         return max(filter(None, [self.published_at, self.revised_at]), default=None)
+
+
+# What Entry.save() writes for an existing entry: its words and who last changed them.
+CONTENT_FIELDS = ["post", "headline", "body", "updated_by", "updated_at"]
 
 
 class CorrectionKind(models.TextChoices):

@@ -22,7 +22,11 @@ class LiveEvent(models.Model):
         ordering = ["pk"]
         verbose_name = _("live event")
         verbose_name_plural = _("live events")
-        indexes = [models.Index(fields=["post", "id"], name="live_event_post_cursor_idx")]
+        indexes = [
+            models.Index(fields=["post", "id"], name="live_event_post_cursor_idx"),
+            # The latest pinned / key-events snapshot of a post (live.announce_entry).
+            models.Index(fields=["post", "kind", "-id"], name="live_event_post_kind_idx"),
+        ]
 
     def __str__(self):
         return f"{self.pk} {self.kind} post={self.post_id} entry={self.entry_id}"

@@ -24,9 +24,11 @@ def is_today(moment):
     return bool(moment) and timezone.localdate(moment) == timezone.localdate()
 
 
-@register.inclusion_tag("liveupdates/_column_nav.html")
-def column_nav():
-    return {"columns": Column.objects.filter(is_active=True).only("name", "slug")}
+@register.inclusion_tag("liveupdates/_column_nav.html", takes_context=True)
+def column_nav(context):
+    """The active columns; a page that already read them (the live page's frame key) passes `nav_columns`."""
+    columns = context.get("nav_columns")
+    return {"columns": columns if columns is not None else Column.objects.filter(is_active=True).only("name", "slug")}
 
 
 @register.filter
