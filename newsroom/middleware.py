@@ -29,9 +29,23 @@ class CompressPages(GZipMiddleware):
     """
 
     def process_response(self, request, response):
-        if response.streaming:
+        if response.streaming or not accepts_gzip(request.headers.get("Accept-Encoding", "")):
             return response
         return super().process_response(request, response)
+
+
+def accepts_gzip(accept_encoding):
+    """Whether the reader accepts gzip: named (or "*") without q=0. Django's own check ignores q."""
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "*"):
+            continue
+        quality = params.strip().lower().removeprefix("q=").strip() if params.strip().lower().startswith("q=") else "1"
+        try:
+            return float(quality) > 0
+        except ValueError:
+            return False
+    return False
 
 
 class RefuseNulBytes:

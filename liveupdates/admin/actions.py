@@ -1,5 +1,6 @@
 """The admin's one door to liveupdates.workflow: buttons post here, never change state themselves."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -58,6 +59,18 @@ POST_ACTIONS = {
 }
 
 
+def _report_delivery(request, entry):
+    """The change committed; if live readers could not be told at once, say so (the stream's sweep retries)."""
+    if settings.NEWSROOM_ANNOUNCE_IN_BACKGROUND:
+        return  # announced off the request by design: a flag now says nothing
+    if Entry.objects.filter(pk=entry.pk, live_pending=True).exists():
+        messages.warning(
+            request,
+            _("Your change is saved, but live readers could not be told yet. It is retried every second; "
+              "readers who reload see it now."),
+        )
+
+
 def _back(request, default):
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -82,6 +95,7 @@ def entry_action(request, pk, action):
         if action == "publish" and entry.is_scheduled:
             text = _("“%(entry)s” is scheduled for %(at)s.") % {"entry": entry, "at": entry.published_at.strftime("%d %b %Y %H:%M %Z")}
         messages.success(request, text)
+        _report_delivery(request, entry)
     return _back(request, reverse("admin:liveupdates_entry_change", args=[entry.pk]))
 
 

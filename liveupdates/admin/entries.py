@@ -95,6 +95,13 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
             initial.setdefault("authors", [author.pk])
         return initial
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != EntryStatus.DRAFT:
+            # Readers of one post were told of it; moving it would leave it on their screens.
+            fields.append("post")
+        return fields
+
     def has_change_permission(self, request, obj=None):
         if obj is None:
             return super().has_change_permission(request)
