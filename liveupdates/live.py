@@ -122,11 +122,16 @@ def announce_entry(entry_id, now=None):
     """Append the event that brings readers of entry `entry_id` up to date, if any; returns its kind or None.
 
     Runs under the entry's row lock, so a workflow action committing at the
-    same moment waits for it (or it for the action) and the event always
-    describes the state that committed last.
+    same moment waits for it (or it is skipped, and the action announces after
+    its commit) and the event always describes the state that committed last.
     """
     now = now or timezone.now()
-    entry = Entry.objects.select_for_update(of=("self",)).select_related("post").filter(pk=entry_id).first()
+    # skip_locked: a row locked by another transaction is a change in progress, which flags
+    # the entry and announces it after its own commit; waiting for it would stall the
+    # stream hub's one database thread (and every reader) behind a slow admin save.
+    entry = (
+        Entry.objects.select_for_update(of=("self",), skip_locked=True).select_related("post").filter(pk=entry_id).first()
+    )
     if entry is None:
         return None
     seen = entry.announced_at is not None

@@ -15,7 +15,8 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: the live tests start other processes that must see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    # One per test process, so two runs (or pytest-xdist's workers) never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 
 # The browser tests' server runs these settings without DEBUG and without collectstatic.
 WHITENOISE_USE_FINDERS = True
