@@ -82,14 +82,22 @@ def latest_event_id(post=None):
     return events.aggregate(last=Max("pk"))["last"] or 0
 
 
-def _append(post_id, kind, payload, entry_id=None):
-    """Append one event; the caller holds a transaction."""
+def _lock_log():
+    """Become the one appender until this transaction ends (re-entrant within it).
+
+    Event ids are then in commit order, so a reader (or a hub) that has seen id
+    N has seen every event below N; and an announcer that reads the state after
+    taking the lock sees every change whose event is already in the log.
+    SQLite serialises writers by itself.
+    """
     if connection.vendor == "postgresql":
-        # One appender at a time, until commit: event ids are then in commit order, so a
-        # reader (or a hub) that has seen id N has seen every event below N. SQLite
-        # serialises writers by itself.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def _append(post_id, kind, payload, entry_id=None):
+    """Append one event; the caller holds a transaction."""
+    _lock_log()
     event = LiveEvent.objects.create(post_id=post_id, entry_id=entry_id, kind=kind, payload={"type": kind, **payload})
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -126,6 +134,9 @@ def announce_entry(entry_id, now=None):
     its commit) and the event always describes the state that committed last.
     """
     now = now or timezone.now()
+    # The log's lock first: a post unpublished (or an entry withdrawn) by a transaction that
+    # appended its event before us is then seen as committed, never overtaken by our event.
+    _lock_log()
     # skip_locked: a row locked by another transaction is a change in progress, which flags
     # the entry and announces it after its own commit; waiting for it would stall the
     # stream hub's one database thread (and every reader) behind a slow admin save.

@@ -321,9 +321,15 @@ def withdraw(*, entry, user, reason, public_note=""):
 def pin(*, entry, user):
     """Pin this entry above the stream; the post's previously pinned entry is unpinned."""
     _refuse_unless(can_feature(user, entry), _("Only editors can pin entries, and not a withdrawn one."))
-    # The entry pinned until now leaves the pinned slot: its readers must hear of it too.
-    Entry.objects.filter(post_id=entry.post_id, is_pinned=True).exclude(pk=entry.pk).update(
-        is_pinned=False, live_pending=True, updated_at=timezone.now()
+    # The entry pinned until now leaves the pinned slot: its readers must hear of it, and its record says so.
+    replaced = list(
+        Entry.objects.select_for_update().filter(post_id=entry.post_id, is_pinned=True).exclude(pk=entry.pk).values_list("pk", "status")
+    )
+    Entry.objects.filter(pk__in=[pk for pk, _ in replaced]).update(is_pinned=False, live_pending=True, updated_at=timezone.now())
+    WorkflowEvent.objects.bulk_create(
+        WorkflowEvent(entry_id=pk, action="unpinned", from_status=status, to_status=status, actor=user,
+                      note=_("Replaced by another pinned entry."))
+        for pk, status in replaced
     )
     try:
         with transaction.atomic():
@@ -373,7 +379,9 @@ def record_edit(*, entry, user, created, comment=""):
     if not created:
         _mark_revised(entry)
     revisions.record(entry, user=user, comment=comment or (_("Created") if created else _("Edited")))
-    WorkflowEvent.objects.create(entry=entry, action=action, from_status=entry.status, to_status=entry.status, actor=user)
+    # The status as the row has it: the instance may be older than a withdrawal that just committed.
+    status = Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first() or entry.status
+    WorkflowEvent.objects.create(entry=entry, action=action, from_status=status, to_status=status, actor=user)
     if not created:
         # Whatever the state now (the instance may be older than a withdrawal that just
         # committed), the announcer reads it under the row lock and tells readers the truth.
