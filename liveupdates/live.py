@@ -313,5 +313,10 @@ def events_after(post_id, after, limit=200):
 
 
 def sse_message(event_id, payload):
-    """One Server-Sent Event, encoded once and written to every reader as it is."""
-    return f"id: {event_id}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
+    """One Server-Sent Event, encoded once and written to every reader as it is.
+
+    The id is on the SSE `id:` line (the browser's Last-Event-ID) and in the
+    data, as in the poll's answer, so one handler applies both.
+    """
+    data = json.dumps({"id": event_id, **payload}, separators=(",", ":"))
+    return f"id: {event_id}\ndata: {data}\n\n".encode()

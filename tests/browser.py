@@ -58,8 +58,9 @@ class Server:
             self.process.kill()
 
 
-def start_server(media_root):
-    port = free_port()
+def start_server(media_root, port=None):
+    """uvicorn on the test database; `port` restarts a server where its readers were connected."""
+    port = port or free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",

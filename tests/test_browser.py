@@ -94,7 +94,7 @@ def test_pinning_and_key_events_update_for_a_reader(page, asgi_server, live_post
     entry = publish(post, editor, "Fourteen killed in Douma")
     expect(page.locator(f"#entries > #entry-{entry.pk}")).to_be_visible(timeout=5000)
     workflow.pin(entry=Entry.objects.get(pk=entry.pk), user=editor)
-    expect(page.locator(f"#pinned #entry-{entry.pk}")).to_be_visible(timeout=5000)
+    expect(page.locator(f'#pinned [data-entry="{entry.pk}"]')).to_be_visible(timeout=5000)
     workflow.set_key_event(entry=Entry.objects.get(pk=entry.pk), user=editor, key_event=True)
     expect(page.locator("#key-events")).to_contain_text("Fourteen killed in Douma", timeout=5000)
 

@@ -1,10 +1,15 @@
 /* Newsroom Live: live updates and relative times. Small, dependency-free.
  *
  * The page works without this script. With it, a live post listens to its
- * Server-Sent Events stream (falling back to polling the JSON endpoint), puts
- * new entries on top of #entries, updates edited ones in place, removes
- * withdrawn ones, and refreshes the pinned slot and key events. A reader who
- * has scrolled down is never moved: a "N new updates" button waits for them.
+ * Server-Sent Events stream, puts new entries on top of #entries, updates
+ * edited ones in place, removes every copy of a withdrawn one, and refreshes
+ * the pinned slot and key events. A reader who has scrolled down is never
+ * moved: a "N new updates" button waits for them.
+ *
+ * Each event has an id; the page keeps the last one applied (its cursor) and
+ * ignores anything older. Whenever the stream is not open, the page polls the
+ * JSON endpoint from that cursor and keeps trying to open a new stream from it,
+ * so a reader whose stream process died or restarted misses nothing.
  */
 (function () {
   "use strict";
@@ -79,30 +84,57 @@
   var entries = document.getElementById("entries");
   var button = document.getElementById("new-updates");
   var announcer = document.getElementById("live-announcer");
-  var cursor = parseInt(page.dataset.liveCursor, 10) || 0;
+  var cursor = parseInt(page.dataset.liveCursor, 10) || 0; // the last event id applied
   var baseTitle = document.title;
-  var pending = [];
+  var pending = []; // {entry, article}: new entries waiting for a reader who scrolled away
+  var announced = null; // the entry the announcer last read out: its words go with it
   var source = null;
+  var streamOpen = false;
+  var openedAt = 0;
+  var attempt = 0; // failed connections in a row: the reconnect backoff
+  var reconnectTimer = null;
   var pollTimer = null;
+  var polling = false; // a poll request is on its way
+  var endTimer = null;
   var stopped = false;
+
+  var POLL_EVERY = 5000; // while the stream is down
+  var BACKOFF_MAX = 30000;
+  var STABLE = 10000; // a stream open this long has proved itself: the backoff starts again from 1 s
 
   function fragment(html) {
     var template = document.createElement("template");
-    template.innerHTML = html;
+    template.innerHTML = html || "";
     return template.content.firstElementChild;
+  }
+
+  function each(selector, task) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), task);
+  }
+
+  /* The same entry can be on the page twice (the pinned slot and the timeline), so an entry
+     is found by data-entry, never by id alone; the ids are kept as a fallback for a page
+     rendered before data-entry existed. `pk` is a number from parseInt: safe in a selector. */
+  function copiesSelector(pk) {
+    return '[data-entry="' + pk + '"], [id="entry-' + pk + '"], [id="pinned-entry-' + pk + '"]';
+  }
+
+  function timelineCopy(pk) {
+    return entries.querySelector('[data-entry="' + pk + '"], [id="entry-' + pk + '"]');
   }
 
   function readerIsAway() {
     return entries.getBoundingClientRect().top < -40;
   }
 
-  function announce(article) {
+  function announce(pk, article) {
     var heading = article.querySelector(".entry__headline, .entry__body");
     announcer.textContent = page.dataset.textAnnounce + " " + (heading ? heading.textContent.trim().slice(0, 140) : "");
+    announced = pk;
   }
 
-  function place(article) {
-    var existing = document.getElementById(article.id);
+  function place(pk, article) {
+    var existing = timelineCopy(pk);
     if (existing) {
       existing.replaceWith(article);
     } else {
@@ -112,6 +144,11 @@
     }
     if (!reducedMotion) article.classList.add("entry--new");
     refreshTimes(article);
+  }
+
+  function queued(pk) {
+    for (var i = 0; i < pending.length; i++) if (pending[i].entry === pk) return i;
+    return -1;
   }
 
   function showPending() {
@@ -126,10 +163,15 @@
     document.title = "(" + count + ") " + baseTitle;
   }
 
-  function flush() {
-    pending.forEach(place);
+  function placePending() {
+    // Oldest last in the queue: placing from the end keeps the newest on top.
+    for (var i = pending.length - 1; i >= 0; i--) place(pending[i].entry, pending[i].article);
     pending = [];
     showPending();
+  }
+
+  function flush() {
+    placePending();
     entries.scrollIntoView({ behavior: reducedMotion ? "auto" : "smooth", block: "start" });
     var first = entries.firstElementChild;
     if (first) {
@@ -140,11 +182,7 @@
 
   button.addEventListener("click", flush);
   window.addEventListener("scroll", function () {
-    if (pending.length && !readerIsAway()) {
-      pending.forEach(place);
-      pending = [];
-      showPending();
-    }
+    if (pending.length && !readerIsAway()) placePending();
   }, { passive: true });
 
   function replaceSection(id, html) {
@@ -156,95 +194,211 @@
     }
   }
 
-  function endCoverage() {
+  function forgetStructuredData(pk) {
+    // The page's JSON-LD (in <head>) lists the entries it was rendered with, words included.
+    var tail = "/entries/" + pk + "/";
+    each('script[type="application/ld+json"]', function (script) {
+      var data = JSON.parse(script.textContent);
+      if (!data || !Array.isArray(data.liveBlogUpdate)) return;
+      data.liveBlogUpdate = data.liveBlogUpdate.filter(function (update) {
+        return String(update.url || "").slice(-tail.length) !== tail;
+      });
+      script.textContent = JSON.stringify(data).replace(/</g, "\\u003c");
+    });
+  }
+
+  function remove(pk, html) {
+    // Every copy goes: the timeline's, the pinned slot's, one waiting in the queue, the
+    // announcer's words. An editor's public note takes the timeline copy's place only.
+    var note = html ? fragment(html) : null;
+    var shown = timelineCopy(pk);
+    each(copiesSelector(pk), function (copy) {
+      if (copy === shown && note) copy.replaceWith(note);
+      else copy.remove();
+    });
+    if (shown && note) refreshTimes(note);
+    // The key events list quotes the headline; its own event follows, but the words must not wait for it.
+    each('#key-events a[href="#entry-' + pk + '"]', function (link) { (link.closest("li") || link).remove(); });
+    var panel = document.getElementById("key-events-panel");
+    if (panel && !panel.querySelector("li")) panel.hidden = true;
+    var index = queued(pk);
+    if (index >= 0) pending.splice(index, 1);
+    if (announced === pk) announcer.textContent = "";
+    try { forgetStructuredData(pk); } catch (error) { /* structured data is for crawlers; never stop for it */ }
+    showPending();
+  }
+
+  function stop() {
     stopped = true;
+    streamOpen = false;
     if (source) source.close();
+    source = null;
     clearTimeout(pollTimer);
+    clearTimeout(reconnectTimer);
+    clearTimeout(endTimer);
+  }
+
+  function endCoverage() {
+    stop();
     var state = document.getElementById("coverage-state");
     if (state) state.textContent = page.dataset.textEnded;
   }
 
-  function apply(event) {
-    if (event.id <= cursor) return;
-    cursor = event.id;
-    switch (event.type) {
-      case "add":
-      case "update": {
-        var article = fragment(event.html);
-        if (!article) return;
-        if (event.type === "update") {
-          var queued = pending.findIndex(function (a) { return a.id === article.id; });
-          if (queued >= 0) { pending[queued] = article; return; }
-          if (document.getElementById(article.id)) place(article);
-          return;
-        }
-        announce(article);
-        if (readerIsAway() && !document.getElementById(article.id)) {
-          pending.unshift(article);
-          showPending();
-        } else {
-          place(article);
-        }
-        return;
-      }
-      case "remove": {
-        // With html, the editor left a note for readers: it takes the entry's place.
-        var gone = document.getElementById("entry-" + event.entry);
-        var note = event.html ? fragment(event.html) : null;
-        if (gone && note) { gone.replaceWith(note); refreshTimes(note); }
-        else if (gone) gone.remove();
-        pending = pending.filter(function (a) { return a.id !== "entry-" + event.entry; });
-        showPending();
-        return;
-      }
-      case "pinned":
-        replaceSection("pinned", event.html);
-        return;
-      case "key-events":
-        replaceSection("key-events-panel", event.html);
-        return;
-      case "coverage":
-        if (!event.live) endCoverage();
-        return;
+  function scheduleEnd(iso) {
+    // Coverage can be extended or shortened while the page is open: the timer follows.
+    clearTimeout(endTimer);
+    var end = iso ? new Date(iso) : null;
+    if (end && !isNaN(end) && end - Date.now() < 2147483647) endTimer = setTimeout(endCoverage, Math.max(0, end - Date.now()));
+  }
+
+  function gone() {
+    // The post was unpublished: nothing of it may stay on the screen, and there is nothing more to hear.
+    stop();
+    each("[data-entry], #entries > *, #pinned, #key-events-panel, .place-map, .pager, script[type='application/ld+json']", function (node) {
+      node.remove();
+    });
+    pending = [];
+    showPending();
+    var notice = document.createElement("p");
+    notice.className = "empty";
+    notice.textContent = page.dataset.textGone || "This live post is no longer available.";
+    entries.appendChild(notice);
+    announcer.textContent = notice.textContent;
+    var state = document.getElementById("coverage-state");
+    if (state) state.textContent = ""; // no "Live" label on a post that is gone
+  }
+
+  var handlers = {
+    add: function (pk, event) {
+      var article = fragment(event.html);
+      if (!article) return;
+      announce(pk, article);
+      var index = queued(pk);
+      if (index >= 0) pending.splice(index, 1);
+      if (!timelineCopy(pk) && readerIsAway()) pending.unshift({ entry: pk, article: article });
+      else place(pk, article);
+      showPending();
+    },
+    update: function (pk, event) {
+      var article = fragment(event.html);
+      if (!article) return;
+      var index = queued(pk);
+      if (index >= 0) pending[index].article = article;
+      else if (timelineCopy(pk)) place(pk, article);
+    },
+    remove: function (pk, event) {
+      remove(pk, event.html);
+    },
+    pinned: function (pk, event) {
+      replaceSection("pinned", event.html);
+    },
+    "key-events": function (pk, event) {
+      replaceSection("key-events-panel", event.html);
+    },
+    coverage: function (pk, event) {
+      if (event.public === false) gone();
+      else if (event.live === false) endCoverage();
+      else scheduleEnd(event.coverage_end);
     }
+  };
+
+  function apply(event) {
+    var id = event ? parseInt(event.id, 10) : NaN;
+    // The end of coverage counts whatever its id: a stream that opens after the end says so
+    // with the reader's own cursor.
+    var ending = event && event.type === "coverage" && event.live === false;
+    if (stopped || (!(id > cursor) && !ending)) return;
+    if (id > cursor) cursor = id;
+    var handler = handlers.hasOwnProperty(event.type) ? handlers[event.type] : null;
+    // A malformed event is skipped; the ones after it still apply.
+    try { if (handler) handler(parseInt(event.entry, 10), event); } catch (error) { /* keep going */ }
   }
 
-  /* Polling: for browsers or proxies that cannot hold a stream open. */
+  /* Polling: while the stream is not open (never opened, dropped, or no EventSource at all). */
+  function schedulePoll(delay) {
+    clearTimeout(pollTimer);
+    pollTimer = stopped || streamOpen ? null : setTimeout(poll, delay);
+  }
+
   function poll() {
-    if (stopped) return;
+    pollTimer = null;
+    if (stopped || streamOpen || polling) return;
+    polling = true;
     fetch(page.dataset.livePoll + "?after=" + cursor, { headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) {
-        if (data) {
-          data.events.forEach(apply);
-          if (!data.live) return endCoverage();
-        }
-        pollTimer = setTimeout(poll, 10000);
+      .then(function (response) {
+        if (response.status === 404) return { public: false }; // the post is gone
+        return response.ok ? response.json() : null;
       })
-      .catch(function () { pollTimer = setTimeout(poll, 20000); });
+      .then(function (data) {
+        polling = false;
+        if (!data) return schedulePoll(POLL_EVERY);
+        if (Array.isArray(data.events)) data.events.forEach(apply);
+        // `last` is the last event the server read, kept or not: without it a reader whose
+        // batch was all superseded events would ask for the same batch forever.
+        var last = parseInt(data.last, 10);
+        if (last > cursor) cursor = last;
+        if (data.public === false) return gone();
+        if (data.live === false) return endCoverage();
+        schedulePoll(POLL_EVERY);
+      })
+      .catch(function () {
+        polling = false;
+        schedulePoll(POLL_EVERY);
+      });
   }
 
-  function listen() {
-    if (!window.EventSource) return poll();
-    var opened = false;
-    var failures = 0;
-    source = new EventSource(page.dataset.liveStream + "?after=" + cursor);
-    source.onopen = function () { opened = true; failures = 0; };
-    source.onmessage = function (message) {
-      try { apply(JSON.parse(message.data)); } catch (error) { /* a malformed event is skipped, not fatal */ }
+  /* The stream. The browser's own reconnection cannot be trusted: after a 502, a 500 or a
+     wrong content type (a proxy while the stream process restarts) EventSource gives up for
+     good. So on any error or close we close it ourselves, poll meanwhile, and open a new
+     one from our cursor (?after=), which makes the server replay what we missed. */
+  function connect() {
+    reconnectTimer = null;
+    if (stopped) return;
+    var stream;
+    try {
+      stream = source = new EventSource(page.dataset.liveStream + "?after=" + cursor);
+    } catch (error) {
+      return lost();
+    }
+    stream.onopen = function () {
+      if (stream !== source) return;
+      streamOpen = true;
+      openedAt = Date.now();
+      clearTimeout(pollTimer);
+      pollTimer = null;
     };
-    source.onerror = function () {
-      failures += 1;
-      // The browser reconnects by itself with Last-Event-ID; if the stream never
-      // opens (a proxy that buffers, a network that forbids it), poll instead.
-      if (!opened && failures >= 3) {
-        source.close();
-        poll();
-      }
+    stream.onmessage = function (message) {
+      if (stream !== source) return;
+      var event;
+      try { event = JSON.parse(message.data); } catch (error) { return; /* skipped, not fatal */ }
+      if (event && event.id == null) event.id = parseInt(message.lastEventId, 10);
+      apply(event);
+    };
+    stream.onerror = function () {
+      if (stream === source) lost();
     };
   }
 
-  var end = page.dataset.coverageEnd ? new Date(page.dataset.coverageEnd) : null;
-  if (end && end - Date.now() < 2147483647) setTimeout(endCoverage, Math.max(0, end - Date.now()));
-  listen();
+  function lost() {
+    var wasOpen = streamOpen;
+    streamOpen = false;
+    if (source) source.close();
+    source = null;
+    if (stopped) return;
+    // Poll at once when the stream drops (a withdrawal made meanwhile must not wait), and
+    // every POLL_EVERY until a stream is open again.
+    if (wasOpen || !pollTimer) poll();
+    // A stream that stayed open a while counts as a success; one that opens and drops at
+    // once (a misbehaving proxy, a post whose coverage ended) keeps backing off.
+    if (wasOpen && Date.now() - openedAt > STABLE) attempt = 0;
+    var delay = Math.min(BACKOFF_MAX, 1000 * Math.pow(2, attempt));
+    attempt += 1;
+    // Jitter: readers dropped together (a restarted process) must not all come back in the same instant.
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(connect, delay * (0.5 + Math.random() * 0.5));
+  }
+
+  scheduleEnd(page.dataset.coverageEnd);
+  if (window.EventSource) connect();
+  else poll();
 })();
