@@ -56,7 +56,7 @@ SETUP = f"""
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from liveupdates.models import Column, LivePost, PostStatus
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 User = get_user_model()
 editor, _ = User.objects.get_or_create(username="bench-editor", defaults={{"is_staff": True, "is_superuser": True}})
 column, _ = Column.objects.get_or_create(slug="bench", defaults={{"name": "Bench"}})
@@ -69,7 +69,7 @@ PUBLISH = f"""
 import os, time
 from django.contrib.auth import get_user_model
 from liveupdates.models import Entry, LivePost
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 editor = get_user_model().objects.get(username="bench-editor")
 post = LivePost.objects.get(slug="{SLUG}")
 count, interval = int(os.environ["BENCH_ENTRIES"]), float(os.environ["BENCH_INTERVAL"])

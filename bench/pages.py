@@ -106,7 +106,8 @@ http {{
 PUBLISHER = """
 import time
 from django.contrib.auth import get_user_model
-from liveupdates import live, workflow
+from liveupdates.delivery import live
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, LivePost
 editor = get_user_model().objects.filter(groups__name="Editors", is_staff=True).first()
 post = LivePost.objects.get(slug="{slug}")

@@ -8,7 +8,8 @@ class LiveUpdatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import fragments, revisions
+        from liveupdates.delivery import fragments
+        from liveupdates.editorial import revisions
 
         fragments.connect()
         revisions.register()

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import escape, strip_tags
 from django.utils.text import Truncator
 
-from . import images
+from liveupdates import images
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "u", "s", "blockquote", "ul", "ol", "li",

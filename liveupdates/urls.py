@@ -2,8 +2,9 @@ from django.urls import path, register_converter
 
 from django.contrib.sitemaps import views as sitemap_views
 
-from . import feeds, stream, views
-from .sitemaps import SITEMAPS
+from liveupdates.delivery import stream
+from liveupdates.site import feeds, views
+from liveupdates.site.sitemaps import SITEMAPS
 
 app_name = "liveupdates"
 

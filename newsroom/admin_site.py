@@ -12,7 +12,7 @@ class NewsroomAdminSite(admin.AdminSite):
     def each_context(self, request):
         context = super().each_context(request)
         # Imported late: the admin site is built before the apps' models load.
-        from liveupdates import workflow
+        from liveupdates.editorial import workflow
         from liveupdates.models import Entry
 
         if workflow.can_review(request.user):
@@ -23,7 +23,7 @@ class NewsroomAdminSite(admin.AdminSite):
         from liveupdates.models import LivePost
 
         extra_context = extra_context or {}
-        from liveupdates import workflow
+        from liveupdates.editorial import workflow
 
         if workflow.can_see_desk(request.user):
             # Live posts first (coverage not ended), then drafts being prepared.

@@ -1,6 +1,6 @@
 """ASGI entry point: live streams go to a lean endpoint, everything else to Django.
 
-Both run the same code (liveupdates.stream.stream_events); the lean endpoint
+Both run the same code (liveupdates.delivery.stream.stream_events); the lean endpoint
 skips Django's per-request machinery, which costs too much when ten thousand
 readers hold a stream open at once (see docs/benchmarks.md).
 """
@@ -16,12 +16,25 @@ os.environ.setdefault("DJANGO_CONN_MAX_AGE", "0")
 
 django_application = get_asgi_application()
 
-from liveupdates.stream import STREAM_PATH, asgi_stream  # noqa: E402  (needs the apps loaded above)
+from django.urls import Resolver404, resolve  # noqa: E402  (needs the apps loaded above)
+
+from liveupdates.delivery.stream import asgi_stream  # noqa: E402
+
+
+def _stream_slug(path):
+    """The post slug if `path` is a live stream, by the one URL pattern that names it (liveupdates:post_stream)."""
+    if not path.endswith("/stream/"):
+        return None  # most requests: no need to ask the resolver
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return match.kwargs["slug"] if match.view_name == "liveupdates:post_stream" else None
 
 
 async def application(scope, receive, send):
     if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-        match = STREAM_PATH.match(scope["path"])
-        if match:
-            return await asgi_stream(scope, receive, send, match["slug"])
+        slug = _stream_slug(scope["path"])
+        if slug is not None:
+            return await asgi_stream(scope, receive, send, slug)
     return await django_application(scope, receive, send)

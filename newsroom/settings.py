@@ -156,7 +156,7 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
-    # The cache only holds copies of what the database says (liveupdates/fragments.py):
+    # The cache only holds copies of what the database says (liveupdates/delivery/fragments.py):
     # with Redis down, pages render without it instead of failing.
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -200,7 +200,7 @@ STORAGES = {
 LOGIN_URL = "admin:login"
 
 # Announcements to live readers run on a background thread of each process, so a
-# save answers once it is stored (liveupdates/announcer.py); at once in development.
+# save answers once it is stored (liveupdates/delivery/announcer.py); at once in development.
 NEWSROOM_ANNOUNCE_IN_BACKGROUND = env_bool("NEWSROOM_ANNOUNCE_IN_BACKGROUND", not DEBUG)
 # Django serves uploads itself only where no web server does (make run, one-process benches).
 NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
@@ -217,7 +217,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 #   * every stored rich text is sanitised server-side with an nh3 allowlist on
 #     every save (RichTextField.pre_save), whatever the client sent;
 #   * the editor only loads in the staff-only admin, and its uploader is our own
-#     staff-only view (liveupdates/uploads.py): ckeditor_uploader is not installed;
+#     staff-only view (liveupdates/editorial/uploads.py): ckeditor_uploader is not installed;
 #   * uploads are verified and re-encoded by Pillow (liveupdates/images.py).
 SILENCED_SYSTEM_CHECKS = ["ckeditor.W001"]
 CKEDITOR_BASEPATH = STATIC_URL + "ckeditor/ckeditor/"

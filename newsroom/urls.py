@@ -5,8 +5,8 @@ from django.urls import include, path
 from django.http import HttpResponsePermanentRedirect
 from django.views.static import serve
 
-from liveupdates import uploads
-from liveupdates.api import api
+from liveupdates.editorial import uploads
+from liveupdates.site.api import api
 
 
 

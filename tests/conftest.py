@@ -10,7 +10,8 @@ def _fresh_cache():
     # Rolled-back tests reuse primary keys; a page cached by one must not answer another.
     from django.core.cache import cache
 
-    from liveupdates import assembly, live
+    from liveupdates.delivery import live
+    from liveupdates.site import assembly
 
     cache.clear()
     assembly.forget()

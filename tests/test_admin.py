@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, EntryStatus, WorkflowEvent
 
 from .factories import AuthorFactory, EntryFactory, PlaceFactory, PublishedEntryFactory, SourceFactory

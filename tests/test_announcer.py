@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from liveupdates import announcer, live, workflow
+from liveupdates.delivery import announcer, live
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, LiveEvent
 
 from .factories import EntryFactory

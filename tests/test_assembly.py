@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.test import RequestFactory
 from django.utils import timezone
 
-from liveupdates import assembly, workflow
+from liveupdates.editorial import workflow
+from liveupdates.site import assembly
 from liveupdates.models import Entry, LivePost, PostStatus
 
 from .factories import EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
@@ -35,8 +36,8 @@ def live_post(editor, django_capture_on_commit_callbacks):
 
 def whole(post):
     """The same page rendered in one go from the full template, as older pages are."""
-    from liveupdates.views import _post_context
-    from liveupdates import live
+    from liveupdates.site.views import _post_context
+    from liveupdates.delivery import live
 
     request = RequestFactory().get(post.get_absolute_url())
     entries = Entry.objects.published().for_post(post)
@@ -132,7 +133,7 @@ def test_a_renamed_place_reaches_the_map(client, live_post):
 
 
 def test_the_map_draws_only_the_places_of_the_latest_entries(client, editor, monkeypatch, django_capture_on_commit_callbacks):
-    from liveupdates import maps
+    from liveupdates.site import maps
 
     monkeypatch.setattr(maps, "LATEST_ENTRIES", 2)
     post = LivePostFactory(coverage_end=None)
@@ -156,7 +157,7 @@ def test_the_map_never_names_a_place_from_an_unpublished_entry(client, live_post
 
 
 def test_a_published_entry_is_rendered_once_for_the_stream_and_the_page(client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks):
-    from liveupdates import fragments
+    from liveupdates.delivery import fragments
 
     client.get(live_post.get_absolute_url())  # every fragment of the page is kept
     rendered = []

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry
 
 from .factories import LivePostFactory, PublishedEntryFactory, UserFactory
@@ -255,7 +255,7 @@ def test_journalist_writes_editor_returns_then_publishes_reader_sees_it_then_it_
 
 
 def test_the_demo_live_post_on_a_phone_and_on_a_desktop(browser, asgi_server):
-    from liveupdates import demo
+    from liveupdates.editorial import demo
 
     from .browser import ensure_roles
 

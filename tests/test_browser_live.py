@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry
 
 from .browser import start_server

@@ -6,7 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from liveupdates import fragments, workflow
+from liveupdates.delivery import fragments
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry
 
 from .factories import AuthorFactory, EntryFactory, PublishedEntryFactory

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import Correction, Entry, LiveEvent
 
 from .factories import EntryFactory, PublishedEntryFactory

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from django.utils import timezone
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import EntryStatus, PostStatus
 
 from .factories import AuthorFactory, CitationFactory, EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory, SourceFactory

@@ -29,7 +29,8 @@ from django.db import connection, connections
 from django.test import AsyncClient, Client
 from django.urls import reverse
 
-from liveupdates import fragments, live, stream, workflow
+from liveupdates.delivery import fragments, live, stream
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, EntryStatus, LiveEvent
 
 from .factories import EntryFactory, LivePostFactory, PublishedEntryFactory, UserFactory

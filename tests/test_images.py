@@ -170,7 +170,7 @@ def test_an_upload_gets_webp_renditions_no_wider_than_the_photo(client, journali
 
 
 def test_a_published_photo_is_lazy_sized_and_offers_its_renditions(client, journalist, editor, post):
-    from liveupdates import workflow
+    from liveupdates.editorial import workflow
     from liveupdates.models import Entry
 
     client.force_login(journalist)

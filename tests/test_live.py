@@ -15,7 +15,8 @@ from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
-from liveupdates import live, stream, workflow
+from liveupdates.delivery import live, stream
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, LiveEvent, PostStatus
 
 from .factories import EntryFactory, LivePostFactory, PublishedEntryFactory
@@ -281,7 +282,7 @@ async def test_an_entry_published_by_another_process_reaches_a_connected_reader(
     else:
         url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
     script = (
-        "from liveupdates.models import Entry, LivePost; from liveupdates import workflow; "
+        "from liveupdates.models import Entry, LivePost; from liveupdates.editorial import workflow; "
         "from django.contrib.auth import get_user_model; "
         f"post = LivePost.objects.get(pk={post.pk}); editor = get_user_model().objects.get(pk={editor.pk}); "
         "entry = Entry.objects.create(post=post, headline='From the other process', body='<p>Sent by a command</p>'); "
@@ -340,8 +341,8 @@ def test_the_hub_replays_from_memory_without_withdrawn_content():
 
 def test_malformed_cursors_are_ignored_not_fatal():
     for value in (None, "", "abc", "-5", "1.5", str(2**64)):
-        assert stream.parse_cursor(value) is None
-    assert stream.parse_cursor("42") == 42
+        assert live.parse_cursor(value) is None
+    assert live.parse_cursor("42") == 42
 
 
 

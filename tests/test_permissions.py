@@ -233,7 +233,7 @@ def test_viewing_an_entrys_history_by_role(as_role, journalist, post, role, expe
 def test_restoring_an_entry_by_role_through_a_forged_post(as_role, journalist, post, role):
     from reversion.models import Version
 
-    from liveupdates import workflow
+    from liveupdates.editorial import workflow
 
     entry = make_entry(EntryStatus.IN_REVIEW, journalist, post)
     Entry.objects.filter(pk=entry.pk).update(headline="Original")
@@ -250,7 +250,7 @@ def test_restoring_an_entry_by_role_through_a_forged_post(as_role, journalist, p
 def test_restoring_a_live_post_by_role_through_a_forged_post(as_role, editor, post, role):
     from reversion.models import Version
 
-    from liveupdates import workflow
+    from liveupdates.editorial import workflow
     from liveupdates.models import LivePost
 
     workflow.record_post_edit(post=post, user=editor, created=True)

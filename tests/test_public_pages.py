@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import EntryStatus, PostStatus
 
 from .factories import (

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import Citation
 
 from .factories import AuthorFactory, PlaceFactory, PublishedEntryFactory, SourceFactory

@@ -29,7 +29,8 @@ from django.db import connection, connections, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from liveupdates import live, workflow
+from liveupdates.delivery import live
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, EntryStatus, LiveEvent, LivePost, PostStatus, WorkflowEvent
 
 from .factories import EntryFactory, LivePostFactory, UserFactory

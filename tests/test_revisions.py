@@ -5,7 +5,7 @@ from django.urls import reverse
 from reversion.models import Version
 from taggit.utils import edit_string_for_tags
 
-from liveupdates import revisions, workflow
+from liveupdates.editorial import revisions, workflow
 from liveupdates.models import Citation, Entry, EntryStatus, LivePost, WorkflowEvent
 
 from .factories import AuthorFactory, EntryFactory, PlaceFactory, SourceFactory

@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from liveupdates import live, workflow
+from liveupdates.delivery import live
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, LiveEvent
 
 from .factories import EntryFactory, LivePostFactory, PublishedEntryFactory

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from liveupdates import workflow
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry, EntryStatus, PostStatus, WorkflowEvent
 
 from .factories import EntryFactory, LivePostFactory, PublishedEntryFactory, UserFactory

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
-from liveupdates import live, workflow
+from liveupdates.delivery import live
+from liveupdates.editorial import workflow
 from liveupdates.models import Author, Citation, Column, Entry, LiveEvent, LivePost, Place, Source
 
 from .xss.checker import PAYLOADS, problems_in

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from liveupdates import live, workflow
+from liveupdates.delivery import live
+from liveupdates.editorial import workflow
 from liveupdates.models import Entry
 
 from .factories import LivePostFactory, UserFactory

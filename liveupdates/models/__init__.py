@@ -1,11 +1,12 @@
-from .columns import Column, LivePost, PostStatus
-from .entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
-from .events import WorkflowEvent, status_label
-from .live import LiveEvent
-from .people import Author
-from .places import Place
-from .sources import Source
-from .tags import TaggedEntry
+from liveupdates.models.columns import Column
+from liveupdates.models.posts import LivePost, PostStatus, public_post_q
+from liveupdates.models.entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
+from liveupdates.models.events import WorkflowEvent, status_label
+from liveupdates.models.live import LiveEvent
+from liveupdates.models.people import Author
+from liveupdates.models.places import Place
+from liveupdates.models.sources import Source
+from liveupdates.models.tags import TaggedEntry
 
 __all__ = [
     "Author",
@@ -19,6 +20,7 @@ __all__ = [
     "LivePost",
     "Place",
     "PostStatus",
+    "public_post_q",
     "Source",
     "TaggedEntry",
     "WorkflowEvent",

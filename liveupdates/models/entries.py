@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
-from .. import richtext
-from .columns import public_post_q
+from liveupdates import richtext
+from liveupdates.models.posts import public_post_q
 
 
 class EntryStatus(models.TextChoices):
@@ -108,7 +108,7 @@ class Entry(models.Model):
     )
     tags = TaggableManager(verbose_name=_("tags"), blank=True, through="liveupdates.TaggedEntry")
 
-    # Editorial state: changed only through liveupdates.workflow, never in a form.
+    # Editorial state: changed only through liveupdates.editorial.workflow, never in a form.
     status = models.CharField(
         _("status"), max_length=20, choices=EntryStatus, default=EntryStatus.DRAFT, editable=False
     )
@@ -128,13 +128,13 @@ class Entry(models.Model):
         help_text=_("Shown to readers in place of a withdrawn entry, if the editor chose to leave one."),
     )
     # Optimistic locking: every content save moves it; a save based on an older
-    # version is refused (liveupdates.forms.EntryAdminForm), never silently lost.
+    # version is refused (liveupdates.editorial.forms.EntryAdminForm), never silently lost.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # When the live stream told readers this entry exists: set once, by the one
-    # process that wins the compare-and-set in liveupdates.live.announce_due.
+    # process that wins the compare-and-set in liveupdates.delivery.live.announce_due.
     announced_at = models.DateTimeField(_("announced to live readers at"), null=True, blank=True, editable=False)
-    # Set in the same transaction as any change readers may see (liveupdates.workflow);
-    # cleared by liveupdates.live.announce once the live log says what readers must now
+    # Set in the same transaction as any change readers may see (liveupdates.editorial.workflow);
+    # cleared by liveupdates.delivery.live.announce once the live log says what readers must now
     # see. A change committed while its announcement failed (the process died, a
     # render broke) stays flagged, and every stream process's once-a-second sweep retries it.
     live_pending = models.BooleanField(_("waiting to be announced"), default=False, editable=False)

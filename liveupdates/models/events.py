@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 def status_label(value):
     """An entry's or post's stored status ("in_review") as people read it ("in review")."""
-    from .columns import PostStatus
-    from .entries import EntryStatus
+    from liveupdates.models.posts import PostStatus
+    from liveupdates.models.entries import EntryStatus
 
     for choices in (EntryStatus, PostStatus):
         if value in choices.values:
@@ -17,7 +17,7 @@ def status_label(value):
 class WorkflowEvent(models.Model):
     """One change of editorial state: who did what to which entry or post, and when.
 
-    Written only by liveupdates.workflow; never edited.
+    Written only by liveupdates.editorial.workflow; never edited.
     """
 
     entry = models.ForeignKey(

@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..images import PhotoField
+from liveupdates.images import PhotoField
 
 
 class Author(models.Model):

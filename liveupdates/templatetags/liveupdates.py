@@ -2,8 +2,8 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from .. import richtext
-from ..models import Column
+from liveupdates import richtext
+from liveupdates.models import Column
 
 register = template.Library()
 
@@ -33,7 +33,7 @@ def column_nav(context):
 
 @register.filter
 def absolute(path):
-    from ..seo import absolute as public_url
+    from liveupdates.delivery.structured import absolute as public_url
 
     return public_url(path)
 
@@ -49,6 +49,6 @@ def iso(moment):
 @register.filter
 def status_label(value):
     """An entry's or post's stored status ("in_review") as people read it ("in review")."""
-    from ..models import status_label as label
+    from liveupdates.models import status_label as label
 
     return label(value)

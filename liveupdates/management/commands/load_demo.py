@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from liveupdates import demo, workflow
+from liveupdates.editorial import demo, workflow
 
 
 class Command(BaseCommand):

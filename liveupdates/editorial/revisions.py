@@ -8,7 +8,7 @@ admin call it, nothing records one by accident halfway through a save.
 
 This module reads snapshots back as plain dictionaries of what a reader or an
 editor would recognise (names, not ids), and compares two of them. Restoring a
-revision is an editorial change, so it lives in liveupdates.workflow.
+revision is an editorial change, so it lives in liveupdates.editorial.workflow.
 """
 
 import difflib
@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from reversion.models import Version
 from taggit.models import Tag
 
-from . import richtext
-from .models import Author, Citation, Column, Entry, LivePost, Place, Source, TaggedEntry
+from liveupdates import richtext
+from liveupdates.models import Author, Citation, Column, Entry, LivePost, Place, Source, TaggedEntry
 
 
 def register():

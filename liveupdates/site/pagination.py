@@ -28,18 +28,6 @@ def canonical_cursor(value):
     return value
 
 
-def parse_cursor(value):
-    """A live reader's cursor (a live event id): a non-negative integer, or None when absent or malformed.
-
-    Used by the stream, the poll endpoint and the pages alike, so it lives
-    here and not in the stream module.
-    """
-    if value is None or value == "" or not str(value).isdigit():
-        return None
-    cursor = int(value)
-    return cursor if cursor < 2**63 else None
-
-
 def decode_cursor(value):
     try:
         micros, pk = value.split("-", 1)

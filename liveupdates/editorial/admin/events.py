@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ..models import WorkflowEvent
+from liveupdates.models import WorkflowEvent
 
 
 @admin.register(WorkflowEvent)

@@ -15,8 +15,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import richtext
-from .models import Author, Column, Entry, Place, Source
+from liveupdates import richtext
+from liveupdates.models import Author, Column, Entry, Place, Source
 
 START, STOP = "\u0001", "\u0002"
 RESULTS = 50

@@ -4,7 +4,7 @@ A fragment's cache key names the entry row's `updated_at`, which the database
 moves with every change the fragment shows:
 
 * every workflow action and every content save of the entry moves it
-  (liveupdates.workflow, Entry.save());
+  (liveupdates.editorial.workflow, Entry.save());
 * renaming what an entry names (an author, place, source, tag, or its live
   post's address) moves it on exactly the entries that name it:
   `touch_entries_naming` and `touch_entries_of_moved_post` below, connected
@@ -29,8 +29,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import seo
-from .models import Author, Citation, Entry, LivePost, Place, Source, TaggedEntry
+from liveupdates.delivery import structured
+from liveupdates.models import Author, Citation, Entry, LivePost, Place, Source, TaggedEntry
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _key(entry, slot, today):
 
 def _render(entry, pinned_slot):
     html = render_to_string("liveupdates/_entry.html", {"entry": entry, "pinned_slot": pinned_slot})
-    return html, seo.blog_posting(entry) if entry.is_public else None
+    return html, structured.blog_posting(entry) if entry.is_public else None
 
 
 def _get_many(keys):

@@ -4,7 +4,7 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import Max
 from django.utils import timezone
 
-from .models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
 
 
 class PostSitemap(Sitemap):

@@ -21,7 +21,7 @@ is no longer public. Whatever order two editors' actions commit in, the last
 event says what the database says. Only public content is ever written here: a
 removal carries the entry's id (and an editor's public note), never its words.
 
-Every process that serves the stream runs a hub (liveupdates/stream.py) that
+Every process that serves the stream runs a hub (liveupdates/delivery/stream.py) that
 reads new events from the database, so a change made by any process (a web
 worker, a command, a scheduled time passing) reaches readers everywhere.
 """
@@ -35,8 +35,8 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import fragments
-from .models import Entry, LiveEvent, LivePost
+from liveupdates.delivery import fragments
+from liveupdates.models import Entry, LiveEvent, LivePost
 
 logger = logging.getLogger(__name__)
 
@@ -259,6 +259,19 @@ def announce_post(post):
 
 
 # --- Reading the log ------------------------------------------------------------------
+
+
+def parse_cursor(value):
+    """A live reader's cursor (a live event id): a non-negative integer, or None when absent or malformed.
+
+    The log's own cursor: the stream, the poll endpoint and the pages use it
+    (pages need not import the stream to read one).
+    """
+    if value is None or value == "" or not str(value).isdigit():
+        return None
+    cursor = int(value)
+    return cursor if cursor < 2**63 else None
+
 
 
 def visible(events, removed_entries=()):

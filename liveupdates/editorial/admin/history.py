@@ -12,8 +12,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from reversion.models import Version
 
-from .. import revisions, workflow
-from ..models import WorkflowEvent
+from liveupdates.editorial import revisions, workflow
+from liveupdates.models import WorkflowEvent
 
 HISTORY_SHOWN = 50
 

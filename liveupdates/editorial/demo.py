@@ -1,7 +1,7 @@
 """Demo content built from the facts of the seed live page, written in our own words.
 
 Everything is keyed by slug or headline, so loading twice changes nothing.
-State changes go through liveupdates.workflow like any editor's would.
+State changes go through liveupdates.editorial.workflow like any editor's would.
 """
 
 import io
@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from . import images, workflow
-from .models import Author, Citation, Column, Entry, LivePost, Place, PostStatus, Source
+from liveupdates import images
+from liveupdates.editorial import workflow
+from liveupdates.models import Author, Citation, Column, Entry, LivePost, Place, PostStatus, Source
 
 COLUMN = {
     "slug": "putin-in-syria",

@@ -103,7 +103,7 @@ def latest_place_ids(entries):
     """
     from django.db import connection
 
-    from .models import Entry
+    from liveupdates.models import Entry
 
     latest = entries.order_by("-published_at", "-pk").values("pk")[:LATEST_ENTRIES]
     sql, params = latest.query.sql_with_params()
@@ -115,7 +115,7 @@ def latest_place_ids(entries):
 
 
 def places_of(place_ids):
-    from .models import Place
+    from liveupdates.models import Place
 
     return Place.objects.filter(pk__in=place_ids).exclude(latitude=None).order_by("pk")
 

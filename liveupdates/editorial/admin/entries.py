@@ -7,12 +7,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import workflow
-from ..forms import EntryAdminForm, NoteForm, ScheduleForm
-from ..models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
-from .actions import entry_action
-from .history import RevisionHistoryMixin
-from .widgets import TolerantAutocompleteAdmin
+from liveupdates.editorial import workflow
+from liveupdates.editorial.forms import EntryAdminForm, NoteForm, ScheduleForm
+from liveupdates.models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
+from liveupdates.editorial.admin.actions import entry_action
+from liveupdates.editorial.admin.history import RevisionHistoryMixin
+from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
 
 
 class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
@@ -40,7 +40,7 @@ class RecordInline(admin.TabularInline):
 
 
 class CorrectionInline(RecordInline):
-    """Corrections readers see; added with the Correct button (liveupdates.workflow.correct)."""
+    """Corrections readers see; added with the Correct button (liveupdates.editorial.workflow.correct)."""
 
     model = Correction
     fields = ["created_at", "kind", "text", "created_by"]

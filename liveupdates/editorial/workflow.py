@@ -8,7 +8,7 @@ commands and tests call these functions; nothing else writes `status`,
 `published_at`, `is_pinned` or `is_key_event` (Entry.save() and
 LivePost.save() never write them).
 
-Live readers hear of a change by explicit calls (liveupdates/live.py has the
+Live readers hear of a change by explicit calls (liveupdates/delivery/live.py has the
 whole path): a withdrawal and every change to a post append their live event
 inside the transaction, so the takedown and its announcement commit together;
 other changes are announced once committed (`_announce_on_commit`), and the
@@ -28,9 +28,10 @@ from django.utils.translation import gettext as _
 
 from django.db.models import F
 
-from . import revisions, richtext
-from .models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent, status_label
-from . import announcer, live
+from liveupdates import richtext
+from liveupdates.editorial import revisions
+from liveupdates.models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent, status_label
+from liveupdates.delivery import announcer, live
 
 DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
     EntryStatus.DRAFT,

@@ -14,7 +14,6 @@ missed, from the hub's recent memory or from the database.
 import asyncio
 import contextlib
 import logging
-import re
 import select
 import time
 from collections import defaultdict, deque
@@ -23,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
-from . import live
-from .pagination import parse_cursor
+from liveupdates.delivery import live
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +193,7 @@ class Hub:
 
     @staticmethod
     def _rows_after(after):
-        from .models import LiveEvent
+        from liveupdates.models import LiveEvent
 
         return list(LiveEvent.objects.filter(pk__gt=after).order_by("pk").values_list("pk", "post_id", "entry_id", "payload")[:1000])
 
@@ -242,7 +240,7 @@ class Hub:
 
 
 def _public_post(slug):
-    from .models import LivePost
+    from liveupdates.models import LivePost
 
     return LivePost.objects.published().filter(slug=slug).only("pk", "coverage_end", "status", "published_at").first()
 
@@ -266,7 +264,6 @@ STREAM_HEADERS = [
     (b"x-accel-buffering", b"no"),  # nginx: pass each event through at once
     (b"x-content-type-options", b"nosniff"),
 ]
-STREAM_PATH = re.compile(r"^/live/(?P<slug>[-a-zA-Z0-9_]+)/stream/$")
 
 
 async def open_stream(slug, last_event_id, after):
@@ -276,9 +273,9 @@ async def open_stream(slug, last_event_id, after):
     post = await hub.public_post(slug)
     if post is None:
         return None, None
-    cursor = parse_cursor(last_event_id)
+    cursor = live.parse_cursor(last_event_id)
     if cursor is None:
-        cursor = parse_cursor(after)
+        cursor = live.parse_cursor(after)
     return post, hub.last_id if cursor is None else cursor
 
 

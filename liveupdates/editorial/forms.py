@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import richtext
-from .admin.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
+from liveupdates import richtext
+from liveupdates.editorial.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
 
-from .models import Citation, CorrectionKind, Entry
+from liveupdates.models import Citation, CorrectionKind, Entry
 
 
 MAX_TAGS = 20

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import images, workflow
+from liveupdates import images
+from liveupdates.editorial import workflow
 
 UPLOAD_DIR = "uploads"
 

@@ -31,9 +31,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from . import fragments, live, maps, seo
-from .models import Column
-from .pagination import page_of
+from liveupdates.delivery import fragments, live
+from liveupdates.site import maps, seo
+from liveupdates.models import Column
+from liveupdates.site.pagination import page_of
 
 # Everything a frame shows is in its key; this bounds only what no key can name (a
 # template changed by a deploy is a new process anyway).

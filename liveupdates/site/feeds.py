@@ -11,8 +11,8 @@ from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 from taggit.models import Tag
 
-from . import richtext
-from .models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates import richtext
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
 
 FEED_LENGTH = 50
 

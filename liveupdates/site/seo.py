@@ -1,36 +1,14 @@
-"""What search engines and social networks read: schema.org JSON-LD, built from published content only."""
+"""What search engines and social networks read of a page: its LiveBlogPosting and the JSON-LD block.
+
+One entry's BlogPosting is delivery.structured's (it is cached with the entry's fragment).
+"""
 
 import json
 
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from . import richtext
-
-
-def absolute(path):
-    """The public, absolute URL of a site path (NEWSROOM_SITE_URL, never the request's Host header)."""
-    path = str(path)
-    return path if "://" in path else settings.SITE_URL + path
-
-
-def _person(author):
-    return {"@type": "Person", "name": author.name, "url": absolute(author.get_absolute_url())}
-
-
-def blog_posting(entry):
-    data = {
-        "@type": "BlogPosting",
-        "@id": absolute(entry.get_absolute_url()),
-        "url": absolute(entry.get_absolute_url()),
-        "headline": (entry.headline or richtext.excerpt(entry.body, words=14))[:110],
-        "datePublished": entry.published_at.isoformat(),
-        "dateModified": entry.modified_at.isoformat(),
-        "articleBody": richtext.plain_text(entry.body),
-    }
-    authors = [_person(author) for author in entry.authors.all()]
-    data["author"] = authors or {"@type": "Organization", "name": settings.SITE_NAME}
-    return data
+from liveupdates.delivery.structured import absolute, blog_posting
 
 
 def live_blog_posting(post, entries, updates=None):

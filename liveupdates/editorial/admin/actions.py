@@ -1,4 +1,4 @@
-"""The admin's one door to liveupdates.workflow: buttons post here, never change state themselves."""
+"""The admin's one door to liveupdates.editorial.workflow: buttons post here, never change state themselves."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,9 +10,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import workflow
-from ..forms import CorrectionForm, NoteForm, ScheduleForm, WithdrawForm
-from ..models import Entry, LivePost
+from liveupdates.editorial import workflow
+from liveupdates.editorial.forms import CorrectionForm, NoteForm, ScheduleForm, WithdrawForm
+from liveupdates.models import Entry, LivePost
 
 
 def _note(request):

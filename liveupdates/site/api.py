@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
-from . import richtext
+from liveupdates import richtext
 from taggit.models import Tag
 
-from .models import Author, Column, Entry, LivePost, Place, Source
-from .pagination import decode_cursor, encode_cursor
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.site.pagination import decode_cursor, encode_cursor
 
 api = NinjaAPI(
     title=f"{settings.SITE_NAME} API",

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from . import assembly, fragments, live, pagination, seo, workflow
-from .models import Author, Column, Entry, LivePost, Place, Source
-from .pagination import page_of
-from .search import SearchForm, run_search
-from .sitemaps import news_posts
-from .pagination import parse_cursor
+from liveupdates.delivery import fragments, live
+from liveupdates.delivery.structured import blog_posting
+from liveupdates.editorial import workflow
+from liveupdates.site import assembly, pagination, seo
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.site.pagination import page_of
+from liveupdates.site.search import SearchForm, run_search
+from liveupdates.site.sitemaps import news_posts
 
 POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
 PAGE_MAX_AGE = 2  # seconds a CDN may serve a live page; the stream carries what happens after
@@ -103,7 +105,7 @@ def conditional(request, response, max_age):
 
 def entry_detail(request, post_slug, pk):
     entry = get_object_or_404(Entry.objects.published().for_display(), pk=pk, post__slug=post_slug)
-    json_ld = seo.json_ld({"@context": "https://schema.org", **seo.blog_posting(entry)})
+    json_ld = seo.json_ld({"@context": "https://schema.org", **blog_posting(entry)})
     return render(request, "liveupdates/entry.html", {"entry": entry, "post": entry.post, "json_ld": json_ld})
 
 
@@ -169,7 +171,7 @@ def post_updates(request, slug):
     event read, kept or not: the reader's next cursor.
     """
     post = get_object_or_404(LivePost.objects.published().only("pk", "coverage_end", "status", "published_at"), slug=slug)
-    after = parse_cursor(request.GET.get("after"))
+    after = live.parse_cursor(request.GET.get("after"))
     if after is None:
         return JsonResponse(
             {"error": _("Give the id of the last event you have as ?after=<number> (0 for everything).")}, status=400

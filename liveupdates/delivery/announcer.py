@@ -21,7 +21,7 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 
-from . import live
+from liveupdates.delivery import live
 
 logger = logging.getLogger(__name__)
 

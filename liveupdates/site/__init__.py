@@ -1,0 +1,11 @@
+"""What readers and machines read: pages, feeds, the API, search, maps, sitemaps.
+
+views.py (pages, previews, the poll endpoint), assembly.py (a live page from
+its frame and moving parts), pagination.py, feeds.py, api.py, seo.py,
+search.py, maps.py, sitemaps.py. Every public surface starts from
+Entry.objects.published().
+
+May import: liveupdates.models, richtext, images, delivery (fragments, the
+log's cursor and replay) and editorial.workflow's can_* rules (who may
+preview). Nothing imports site except the URL configuration.
+"""
