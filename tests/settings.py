@@ -24,3 +24,9 @@ WHITENOISE_AUTOREFRESH = True
 
 # Announcements run in the committing thread, so a test sees them as soon as its change commits.
 NEWSROOM_ANNOUNCE_IN_BACKGROUND = False
+
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("REDIS_URL"):
+    # pytest-xdist: each worker clears its own Redis database between tests, never another's.
+    _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw") or 0)
+    _base, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    CACHES["default"]["LOCATION"] = f"{_base}/{max(0, int(_db or 0) - _worker)}"  # noqa: F405
