@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from . import fragments
 from .models import Entry, LiveEvent, LivePost
+from .models.columns import public_post_q
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +148,10 @@ def announce_entry(entry_id, now=None):
         return None
     seen = entry.announced_at is not None
     if not entry.post.is_public:
-        kind = None  # the post's own event (a coverage event with public: false) has cleared readers' screens
-    elif entry.is_public:
+        # The post's own event (coverage, public: false) has cleared readers' screens; the
+        # entry stays flagged, and is announced when the post is public again.
+        return None
+    if entry.is_public:
         kind = UPDATE if seen else ADD
     else:
         kind = REMOVE if seen else None  # a draft or a scheduled entry readers never saw
@@ -218,7 +221,9 @@ def announce(post_id=None, now=None):
     """
     now = now or timezone.now()
     skip = failures.waiting()
-    flagged = Entry.objects.filter(live_pending=True).exclude(pk__in=skip)
+    # An entry of a hidden post stays flagged until the post is public again: its readers
+    # (if it ever had any) must then hear of what changed meanwhile.
+    flagged = Entry.objects.filter(public_post_q(now, prefix="post__"), live_pending=True).exclude(pk__in=skip)
     due = Entry.objects.published(now).filter(announced_at__isnull=True).exclude(pk__in=skip)
     if post_id is not None:
         flagged, due = flagged.filter(post_id=post_id), due.filter(post_id=post_id)
@@ -282,8 +287,15 @@ def visible(events, removed_entries=()):
             continue
         if kind in SNAPSHOTS and latest_snapshot[kind] != event_id:
             continue
+        if kind in (PINNED, KEY_EVENTS) and removed.intersection(_named(payload)):
+            continue  # a pinned slot or key-events panel drawn with words that are gone; a fresh one follows the removal
         kept.append(event)
     return kept
+
+
+def _named(payload):
+    """The entries a snapshot shows."""
+    return {payload.get("entry")} | set(payload.get("entries") or ())
 
 
 def read_after(post_id, after, limit=200):
@@ -303,6 +315,9 @@ def read_after(post_id, after, limit=200):
     # Entries announced before the cursor but not public now (withdrawn, or their removal still
     # being written) must not come back through an add or an update.
     entry_ids = {row[2] for row in rows if row[2] is not None}
+    for _, _, _, payload in rows:
+        if payload.get("type") in (PINNED, KEY_EVENTS):
+            entry_ids |= _named(payload) - {None}
     public = set(Entry.objects.published().filter(pk__in=entry_ids).values_list("pk", flat=True))
     return visible(rows, entry_ids - public), rows[-1][0]
 

@@ -34,7 +34,7 @@ def parse_cursor(value):
     Used by the stream, the poll endpoint and the pages alike, so it lives
     here and not in the stream module.
     """
-    if value is None or value == "" or not str(value).isdigit():
+    if value is None or not (str(value).isascii() and str(value).isdigit()):  # "²" and "١٢" are digits to Python
         return None
     cursor = int(value)
     return cursor if cursor < 2**63 else None
