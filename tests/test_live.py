@@ -432,3 +432,27 @@ def test_ending_coverage_in_the_admin_tells_live_readers(client, editor, post, d
     assert response.status_code == 302, response.content.decode()[:3000]
     [event] = events(post)
     assert event == {"type": "coverage", "live": False, "public": True, "coverage_end": event["coverage_end"]}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_reader_more_than_a_thousand_events_behind_still_gets_the_removal(fresh_hub, editor_async):
+    editor, post = editor_async
+
+    def prepare():
+        entry = publish_now(post, "Asleep through a busy hour", editor)
+        cursor = live.latest_event_id(post)
+        other = PublishedEntryFactory(post=post)
+        LiveEvent.objects.bulk_create(
+            [LiveEvent(post=post, entry=other, kind="update", payload={"type": "update", "entry": other.pk, "html": ""}) for _ in range(1500)]
+        )
+        workflow.withdraw(entry=Entry.objects.get(pk=entry.pk), user=editor, reason="Legal")
+        return entry, cursor
+
+    entry, cursor = await sync_to_async(prepare)()
+    hub = stream.get_hub()
+    await hub.start()
+    hub.floor = hub.last_id  # the hub restarted after all this: nothing of it in memory
+    missed = await hub.missed(post.pk, cursor)
+    kinds = [json.loads(message.split(b"data: ", 1)[1])["type"] for _, message in missed]
+    assert "remove" in kinds and len(missed) > 1000

@@ -218,3 +218,41 @@ def test_a_tag_in_any_script_never_breaks_a_page(client, editor, post, name):
     client.logout()
     tag_page = client.get(entry.tags.get().slug and f"/tags/{entry.tags.get().slug}/")
     assert tag_page.status_code == 200 and entry.headline in tag_page.content.decode()
+
+
+# --- Found by the red team (2026-12-01) ---------------------------------------------------------
+
+
+def test_an_entry_withdrawn_while_its_post_was_hidden_is_removed_as_the_post_returns(client, act, editor, post):
+    entry = shown(act, editor, post, headline="Hidden then withdrawn")
+    act(workflow.pin, entry=fresh(entry), user=editor)
+    act(workflow.set_key_event, entry=fresh(entry), user=editor, key_event=True)
+    cursor = live.latest_event_id(post)
+    act(workflow.unpublish_post, post=post, user=editor)
+    act(workflow.withdraw, entry=fresh(entry), user=editor, reason="Legal")
+    with_words = [payload for kind, entry_id, payload in log(post) if "Hidden then withdrawn" in str(payload)]
+    act(workflow.publish_post, post=type(post).objects.get(pk=post.pk), user=editor)
+    assert [kind for kind, entry_id, _ in log(post) if entry_id == entry.pk][-1] == "remove"
+    for after in (0, cursor):
+        replay = client.get(f"/live/{post.slug}/updates.json?after={after}").json()["events"]
+        assert "Hidden then withdrawn" not in str(replay), after
+    assert with_words  # the log did hold the words before: the replay is what drops them
+
+
+def test_an_entry_edited_while_its_post_was_hidden_is_updated_as_the_post_returns(act, editor, post):
+    entry = shown(act, editor, post, headline="Before the break")
+    act(workflow.unpublish_post, post=post, user=editor)
+    changed = fresh(entry)
+    changed.headline = "After the break"
+    changed.save()
+    act(workflow.record_edit, entry=changed, user=editor, created=False)
+    assert live.announce() == 0  # nobody can read a hidden post: nothing to say yet
+    act(workflow.publish_post, post=type(post).objects.get(pk=post.pk), user=editor)
+    last = [payload for kind, entry_id, payload in log(post) if entry_id == entry.pk][-1]
+    assert last["type"] == "update" and "After the break" in last["html"]
+
+
+@pytest.mark.parametrize("cursor", ["²", "١٢", "+5", " 5", "5 ", "0x5", "-1"])
+def test_a_cursor_of_anything_but_ascii_digits_is_refused_with_a_sentence(client, post, cursor):
+    response = client.get(f"/live/{post.slug}/updates.json", {"after": cursor})
+    assert response.status_code == 400 and "after" in response.json()["error"]

@@ -36,7 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from liveupdates.delivery import fragments
-from liveupdates.models import Entry, LiveEvent, LivePost
+from liveupdates.models import Entry, LiveEvent, LivePost, public_post_q
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +147,10 @@ def announce_entry(entry_id, now=None):
         return None
     seen = entry.announced_at is not None
     if not entry.post.is_public:
-        kind = None  # the post's own event (a coverage event with public: false) has cleared readers' screens
-    elif entry.is_public:
+        # The post's own event (coverage, public: false) has cleared readers' screens; the
+        # entry stays flagged, and is announced when the post is public again.
+        return None
+    if entry.is_public:
         kind = UPDATE if seen else ADD
     else:
         kind = REMOVE if seen else None  # a draft or a scheduled entry readers never saw
@@ -218,7 +220,9 @@ def announce(post_id=None, now=None):
     """
     now = now or timezone.now()
     skip = failures.waiting()
-    flagged = Entry.objects.filter(live_pending=True).exclude(pk__in=skip)
+    # An entry of a hidden post stays flagged until the post is public again: its readers
+    # (if it ever had any) must then hear of what changed meanwhile.
+    flagged = Entry.objects.filter(public_post_q(now, prefix="post__"), live_pending=True).exclude(pk__in=skip)
     due = Entry.objects.published(now).filter(announced_at__isnull=True).exclude(pk__in=skip)
     if post_id is not None:
         flagged, due = flagged.filter(post_id=post_id), due.filter(post_id=post_id)
@@ -267,7 +271,7 @@ def parse_cursor(value):
     The log's own cursor: the stream, the poll endpoint and the pages use it
     (pages need not import the stream to read one).
     """
-    if value is None or value == "" or not str(value).isdigit():
+    if value is None or not (str(value).isascii() and str(value).isdigit()):  # "²" and "١٢" are digits to Python
         return None
     cursor = int(value)
     return cursor if cursor < 2**63 else None
@@ -295,8 +299,15 @@ def visible(events, removed_entries=()):
             continue
         if kind in SNAPSHOTS and latest_snapshot[kind] != event_id:
             continue
+        if kind in (PINNED, KEY_EVENTS) and removed.intersection(_named(payload)):
+            continue  # a pinned slot or key-events panel drawn with words that are gone; a fresh one follows the removal
         kept.append(event)
     return kept
+
+
+def _named(payload):
+    """The entries a snapshot shows."""
+    return {payload.get("entry")} | set(payload.get("entries") or ())
 
 
 def read_after(post_id, after, limit=200):
@@ -316,6 +327,9 @@ def read_after(post_id, after, limit=200):
     # Entries announced before the cursor but not public now (withdrawn, or their removal still
     # being written) must not come back through an add or an update.
     entry_ids = {row[2] for row in rows if row[2] is not None}
+    for _, _, _, payload in rows:
+        if payload.get("type") in (PINNED, KEY_EVENTS):
+            entry_ids |= _named(payload) - {None}
     public = set(Entry.objects.published().filter(pk__in=entry_ids).values_list("pk", flat=True))
     return visible(rows, entry_ids - public), rows[-1][0]
 

@@ -215,8 +215,16 @@ class Hub:
             events = [(i, p, e, payload) for i, p, e, payload, _ in self.recent if i > after and p == post_id]
             by_id = {i: m for i, p, _, _, m in self.recent if i > after and p == post_id}
             return [(i, by_id[i]) for i, _, _, _ in live.visible(events, self.removed)]
-        rows = await self.db(live.events_after, post_id, after, 1000)
-        return [(i, live.sse_message(i, payload)) for i, _, _, payload in rows]
+        # From the database, batch after batch up to where the hub is: a reader far behind
+        # (a tab asleep through a busy hour) must get every removal, not the first 1,000 rows.
+        missed, cursor = [], after
+        while cursor < self.last_id:
+            rows, read_to = await self.db(live.read_after, post_id, cursor, 1000)
+            missed += [(i, live.sse_message(i, payload)) for i, _, _, payload in rows]
+            if read_to == cursor:
+                break
+            cursor = read_to
+        return missed
 
     async def public_post(self, slug):
         """The public post with this slug, looked up on the hub's connection.

@@ -503,10 +503,15 @@ def publish_post(*, post, user, at=None):
     _refuse_unless(post.status == PostStatus.DRAFT, _("This live post is already published."))
     if post.lead_image and not post.lead_image_alt.strip():
         raise WorkflowError(_("The lead image has no alternative text. Describe it, save, then publish the post."))
-    return _move_post(
+    _move_post(
         post, user=user, allowed_from=[PostStatus.DRAFT], action="published",
         changes={"status": PostStatus.PUBLISHED, "published_at": at or timezone.now()},
     )
+    # Entries withdrawn while the post was hidden: readers who saw them before must lose
+    # them as the post comes back, in this transaction, before any replay can offer them.
+    for entry in Entry.objects.filter(post=post, live_pending=True, status=WITHDRAWN).only("pk"):
+        _announce_now(entry)
+    return post
 
 
 @transaction.atomic
