@@ -35,13 +35,13 @@ so that the machine's drift hits them alike; the others one after the other,
   (a) once more at the end, to show how much the machine drifted during the run.
 
 It prints requests/s with the ratio to (a) measured first in the same round.
-Next to the shipped nginx it runs two variants of the same file (rows marked
-*, not shipped; skip with --no-variant), for comparison of throughput and
-freshness: "updating" (`proxy_cache_use_stale updating` with background
+Next to the shipped nginx (which honours the page's own `Cache-Control:
+max-age=1, stale-while-revalidate=1`, with background updates: stale copies
+only within a bounded window) it runs one variant of the same file (rows
+marked *, not shipped; skip with --no-variant), for comparison of throughput
+and freshness: "updating" (`proxy_cache_use_stale updating` with background
 updates, as shipped before commit fcc4075: an expired copy of any age is
-served while it is fetched again) and "swr" (the origin's `Cache-Control:
-max-age=1, stale-while-revalidate=1` honoured, with background updates: stale
-copies only within a bounded window). See VARIANTS. With --rounds N the rows (a)-(d)
+served while it is fetched again). See VARIANTS. With --rounds N the rows (a)-(d)
 are measured N times, and the median ratio is printed too.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom_bench REDIS_URL=redis://127.0.0.1:6379/14 \
@@ -128,17 +128,8 @@ VARIANTS = {
         ("proxy_cache_use_stale", "proxy_cache_background_update"),
         ("proxy_cache_use_stale updating;", "proxy_cache_background_update on;"),
     ),
-    # Stale only within a bounded window: the origin's Cache-Control says max-age=1,
-    # stale-while-revalidate=1 (set here by a pass-through server in front of granian,
-    # since the application sends max-age=2), and nginx honours it. A copy is then at most
-    # 3 s old: fresh for 1 to 2 s on nginx's whole-second clock, then stale for 1 s while
-    # it is fetched again.
-    "swr": (
-        ("proxy_cache_use_stale", "proxy_cache_background_update", "proxy_ignore_headers"),
-        ("proxy_cache_background_update on;",),
-    ),
 }
-PROMISE = {None: 2.0, "updating": 2.0, "swr": 3.0}  # seconds a copy may be older than the origin (see FRESH_WITHIN)
+PROMISE = {None: 3.0, "updating": 2.0}  # seconds a copy may be older than the origin (see FRESH_WITHIN)
 
 
 def _set_directives(text, remove, add):
@@ -157,14 +148,6 @@ def nginx_conf(tmp, ports, variant=None):
     static = f"    server {{ listen 127.0.0.1:{ports['static']}; location / {{ root {tmp}/www; }} }}  # the ceiling (bench only)\n"
     origin = ports["granian"]
     extra = static if variant is None else ""
-    if variant == "swr":
-        origin = ports["swr_origin"]
-        extra = (
-            f"    server {{ listen 127.0.0.1:{origin}; access_log off; location / {{  # bench only: the origin's Cache-Control\n"
-            f"        proxy_pass http://127.0.0.1:{ports['granian']}; proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
-            "        proxy_set_header Host $host; proxy_hide_header Cache-Control;\n"
-            "        add_header Cache-Control \"public, max-age=1, stale-while-revalidate=1\"; } }\n"
-        )
     rewrites = [
         ("server web:8000;", f"server 127.0.0.1:{origin};"),
         ("server stream:8001;", f"server 127.0.0.1:{ports['uvicorn']};"),
@@ -403,7 +386,7 @@ def main():
     manage({**env, "DJANGO_DEBUG": "1"}, "load_demo")
     manage(env, "generate_entries", "--post", SLUG, "--count", str(max(0, args.entries - 10)))
 
-    ports = {name: free_port() for name in ("granian", "uvicorn", "floor", "static", "proxy", "swr_origin", *VARIANTS)}
+    ports = {name: free_port() for name in ("granian", "uvicorn", "floor", "static", "proxy", *VARIANTS)}
     floor_env = {**env, "DJANGO_SETTINGS_MODULE": "floor_app", "PYTHONPATH": str(ROOT / "bench"), "FLOOR_PAGE": str(tmp / "page.html")}
     quiet = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "2",
@@ -572,7 +555,7 @@ def main():
                   f"{100 * statistics.median(q for _, q in rates):5.1f}%  (rounds: {', '.join(f'{100 * q:.1f}%' for _, q in rates)})")
     print(f"load average at the end {load()}")
     print("freshness:", "every check ok" if all(v == "ok" for v in verdicts) else
-          f"{verdicts.count('WRONG')} check(s) WRONG, {verdicts.count('within the promise')} stale within the cache's promise (2 s; swr 3 s), "
+          f"{verdicts.count('WRONG')} check(s) WRONG, {verdicts.count('within the promise')} stale within the cache's promise (3 s), "
           f"{verdicts.count('ok')} ok")
 
 
