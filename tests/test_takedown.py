@@ -11,6 +11,7 @@ import gzip
 import re
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,6 +23,7 @@ from liveupdates.models import Entry, LiveEvent
 from .factories import EntryFactory, LivePostFactory, PublishedEntryFactory
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -256,3 +258,13 @@ def test_an_entry_edited_while_its_post_was_hidden_is_updated_as_the_post_return
 def test_a_cursor_of_anything_but_ascii_digits_is_refused_with_a_sentence(client, post, cursor):
     response = client.get(f"/live/{post.slug}/updates.json", {"after": cursor})
     assert response.status_code == 400 and "after" in response.json()["error"]
+
+
+def test_no_cache_in_front_may_keep_a_page_longer_than_a_few_seconds(client, post):
+    control = client.get(post.get_absolute_url())["Cache-Control"]
+    assert "max-age=1" in control and "stale-while-revalidate=1" in control and "stale-if-error" not in control
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    directives = [line.split("#")[0].strip() for line in nginx.splitlines()]
+    # use_stale (updating or error) hands out copies of any age: withdrawn words included.
+    assert not [line for line in directives if line.startswith("proxy_cache_use_stale")]
+    assert "proxy_ignore_headers" not in nginx  # the page's own Cache-Control bounds the copy

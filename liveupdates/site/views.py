@@ -21,8 +21,8 @@ from liveupdates.site.pagination import page_of
 from liveupdates.site.search import SearchForm, run_search
 from liveupdates.site.sitemaps import news_posts
 
-POLL_MAX_AGE = 2  # seconds a CDN may serve one poll response to every reader
-PAGE_MAX_AGE = 2  # seconds a CDN may serve a live page; the stream carries what happens after
+POLL_MAX_AGE = 1  # seconds a CDN may serve one poll response to every reader (plus 1 s while revalidating)
+PAGE_MAX_AGE = 1  # seconds a CDN may serve a live page (plus 1 s while revalidating); the stream carries what happens after
 POSTS_PER_COLUMN_ON_HOME = 4
 
 
@@ -90,16 +90,20 @@ def post_detail(request, slug):
 
 
 def conditional(request, response, max_age):
-    """A public answer with a strong ETag of its bytes (304 when the reader has them) and a short max-age.
+    """A public answer with a strong ETag of its bytes (304 when the reader has them) and a short life.
 
     The ETag is the content's own hash: it changes exactly when the bytes do,
     so no draft, no cache key and nothing but what readers see can move it.
+    `stale-while-revalidate=1` lets nginx's micro-cache (and a CDN or browser)
+    answer from a copy at most one second past its age while it fetches the
+    next one, never longer: an unbounded stale copy would keep withdrawn words
+    on screen (docs/benchmarks.md measures both).
     """
     etag = '"' + hashlib.blake2b(response.content, digest_size=12).hexdigest() + '"'
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Cache-Control"] = f"public, max-age={max_age}, stale-while-revalidate=1"
     return response
 
 
