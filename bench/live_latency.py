@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fresh_database, stop, wait_for  # noqa: E402
+
 SLUG = "bench-live-post"
 MARK = re.compile(rb"bench-(\d+)-(\d+\.\d+)-end")
 
@@ -194,9 +195,28 @@ def main():
     manage(env, "shell", "-c", SETUP)
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "newsroom.asgi:application", "--host", "127.0.0.1", "--port", str(args.port),
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", "--backlog", "8192"],
-        cwd=ROOT, env=env, stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"),
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "newsroom.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "8192",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"),
     )
     try:
         wait_for(f"http://127.0.0.1:{args.port}/live/{SLUG}/")
@@ -207,9 +227,12 @@ def main():
             publisher["memory"] = rss_kib(server.pid)
             publisher["process"] = subprocess.Popen(
                 [sys.executable, "manage.py", "shell", "-c", PUBLISH],
-                cwd=ROOT, env={**env, "BENCH_ENTRIES": str(args.entries), "BENCH_INTERVAL": str(args.interval)},
-                stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_PUBLISHER_LOG", os.devnull), "w"),
+                cwd=ROOT,
+                env={**env, "BENCH_ENTRIES": str(args.entries), "BENCH_INTERVAL": str(args.interval)},
+                stdout=subprocess.DEVNULL,
+                stderr=open(os.environ.get("BENCH_PUBLISHER_LOG", os.devnull), "w"),
             )
+
         started = time.time()
         listen_for = 8 + args.entries * args.interval + 5  # the publisher's start-up, its entries, and a margin
         import uvloop
@@ -219,10 +242,16 @@ def main():
         latencies = [lat for state in readers for lat in state.received.values()]
         expected = connected * args.entries
         lost = expected - len(latencies)
-        backend = "PostgreSQL (LISTEN/NOTIFY)" if database_url.startswith("postgres") else "SQLite (one change query per process, every 100 ms)"
+        backend = (
+            "PostgreSQL (LISTEN/NOTIFY)"
+            if database_url.startswith("postgres")
+            else "SQLite (one change query per process, every 100 ms)"
+        )
         print(f"backend: {backend}; server: uvicorn, 1 worker; machine: {os.cpu_count()} cores")
         print(f"connecting took {connect_done - started:.1f} s")
-        print(f"readers connected: {connected}/{args.readers}   entries published: {args.entries} every {args.interval}s   connection errors: {len(errors)}")
+        print(
+            f"readers connected: {connected}/{args.readers}   entries published: {args.entries} every {args.interval}s   connection errors: {len(errors)}"
+        )
         if errors:
             print(f"first connection error: {errors[0]!r}")
         if latencies and os.environ.get("BENCH_VERBOSE"):
@@ -232,14 +261,14 @@ def main():
                     print(f"  entry {sequence}: min {1000 * min(per):.1f} ms  max {1000 * max(per):.1f} ms")
         if latencies:
             print(
-                "publish-to-receipt latency: p50 {:.1f} ms   p95 {:.1f} ms   max {:.1f} ms".format(
-                    1000 * statistics.median(latencies), 1000 * percentile(latencies, 0.95), 1000 * max(latencies)
-                )
+                f"publish-to-receipt latency: p50 {1000 * statistics.median(latencies):.1f} ms   p95 {1000 * percentile(latencies, 0.95):.1f} ms   max {1000 * max(latencies):.1f} ms"
             )
         print(f"messages expected: {expected}   received: {len(latencies)}   lost: {lost}")
         connected_rss = publisher.get("memory", 0)
         per_stream = (connected_rss - idle_rss) / max(1, connected)
-        print(f"server memory: idle {idle_rss / 1024:.0f} MiB, with {connected} readers {connected_rss / 1024:.0f} MiB ({per_stream:.0f} KiB per stream)")
+        print(
+            f"server memory: idle {idle_rss / 1024:.0f} MiB, with {connected} readers {connected_rss / 1024:.0f} MiB ({per_stream:.0f} KiB per stream)"
+        )
         return 0 if lost == 0 and connected == args.readers else 1
     finally:
         stop([server])

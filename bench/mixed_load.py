@@ -83,7 +83,10 @@ class Writer(threading.Thread):
 
     def run(self):
         try:
-            self.opener.open(self._form("/admin/login/", {"username": f"writer-{self.number}", "password": PASSWORD, "next": "/admin/"}), timeout=30).read()
+            self.opener.open(
+                self._form("/admin/login/", {"username": f"writer-{self.number}", "password": PASSWORD, "next": "/admin/"}),
+                timeout=30,
+            ).read()
         except Exception as error:  # noqa: BLE001 - reported, not raised: the bench goes on
             self.errors.append(f"login: {error!r}")
             return
@@ -101,8 +104,16 @@ class Writer(threading.Thread):
                 token = CSRF.search(page).group(1) if page else self._token(desk)
                 page = None
                 headline = f"bench-{self.number * 10_000 + n}-{time.time():.6f}-end"
-                request = self._form(desk, {"headline": headline, "body": "<p>Reported from the desk under load.</p>", "tags": "",
-                                            "intent": "publish" if self.publishes else "submit"}, token)
+                request = self._form(
+                    desk,
+                    {
+                        "headline": headline,
+                        "body": "<p>Reported from the desk under load.</p>",
+                        "tags": "",
+                        "intent": "publish" if self.publishes else "submit",
+                    },
+                    token,
+                )
                 started = time.perf_counter()
                 try:
                     with self.saver.open(request, timeout=30) as response:
@@ -134,13 +145,15 @@ def run_writers(base, post_id, count, seconds, pace, lockstep, results):
         writer.start()
     for writer in writers:
         writer.join(timeout=seconds + 60)
-    results.put({
-        "saves": [s for w in writers for s in w.saves],
-        "reloads": [r for w in writers for r in w.reloads],
-        "errors": [e for w in writers for e in w.errors],
-        "published": [n for w in writers for n in w.published],
-        "editors": sum(w.publishes for w in writers),
-    })
+    results.put(
+        {
+            "saves": [s for w in writers for s in w.saves],
+            "reloads": [r for w in writers for r in w.reloads],
+            "errors": [e for w in writers for e in w.errors],
+            "published": [n for w in writers for n in w.published],
+            "editors": sum(w.publishes for w in writers),
+        }
+    )
 
 
 def main():
@@ -161,17 +174,70 @@ def main():
     ll.manage(env, "migrate", "--noinput")
     ll.manage(env, "shell", "-c", ll.SETUP)
     ll.manage(env, "shell", "-c", ACCOUNTS.replace("WRITERS", str(args.writers)))
-    post_id = int(subprocess.run([sys.executable, "manage.py", "shell", "-c",
-                                  f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)"],
-                                 cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])
+    post_id = int(
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+    )
     stream_port, admin_port = 8765, 8766
     servers = [
-        subprocess.Popen([sys.executable, "-m", "uvicorn", "newsroom.asgi:application", "--host", "127.0.0.1", "--port", str(stream_port),
-                          "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", "--backlog", "8192"],
-                         cwd=ROOT, env=env, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(admin_port),
-                          "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "newsroom.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(stream_port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--backlog",
+                "8192",
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(admin_port),
+                "--workers",
+                "2",
+                "--blocking-threads",
+                "8",
+                "newsroom.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         for port in (stream_port, admin_port):
@@ -181,29 +247,43 @@ def main():
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         writer_process = context.Process(
-            target=run_writers, args=(f"http://127.0.0.1:{admin_port}", post_id, args.writers, args.seconds, args.pace, args.lockstep, results)
+            target=run_writers,
+            args=(f"http://127.0.0.1:{admin_port}", post_id, args.writers, args.seconds, args.pace, args.lockstep, results),
         )
 
         import uvloop
 
-        readers, connected, errors, _ = uvloop.run(ll.run_readers(stream_port, args.readers, writer_process.start, args.seconds + 10))
+        readers, connected, errors, _ = uvloop.run(
+            ll.run_readers(stream_port, args.readers, writer_process.start, args.seconds + 10)
+        )
         outcome = results.get(timeout=120)
         writer_process.join(timeout=60)
         saves, write_errors, reloads = outcome["saves"], outcome["errors"], outcome["reloads"]
         published = set(outcome["published"])
         missing = sum(len(published - set(reader.received)) for reader in readers if reader.started)
         latencies = [lat for reader in readers for n, lat in reader.received.items() if n in published]
-        print(f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; "
-              f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: uvicorn 1 worker")
-        print(f"readers connected: {connected}/{args.readers} (connection errors: {len(errors)}); writers: {args.writers} "
-              f"({outcome['editors']} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s" + (", in lockstep" if args.lockstep else ", each from its own moment"))
+        print(
+            f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; "
+            f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: uvicorn 1 worker"
+        )
+        print(
+            f"readers connected: {connected}/{args.readers} (connection errors: {len(errors)}); writers: {args.writers} "
+            f"({outcome['editors']} editors publishing, the rest journalists submitting), {args.seconds} s, one entry per writer every {args.pace} s"
+            + (", in lockstep" if args.lockstep else ", each from its own moment")
+        )
         if saves:
-            print(f"admin saves (POST to its redirect): {len(saves)}   p50 {1000 * statistics.median(saves):.0f} ms   p95 {1000 * ll.percentile(saves, 0.95):.0f} ms   max {1000 * max(saves):.0f} ms")
+            print(
+                f"admin saves (POST to its redirect): {len(saves)}   p50 {1000 * statistics.median(saves):.0f} ms   p95 {1000 * ll.percentile(saves, 0.95):.0f} ms   max {1000 * max(saves):.0f} ms"
+            )
         if reloads:
-            print(f"desk reload after a save: p50 {1000 * statistics.median(reloads):.0f} ms   p95 {1000 * ll.percentile(reloads, 0.95):.0f} ms")
+            print(
+                f"desk reload after a save: p50 {1000 * statistics.median(reloads):.0f} ms   p95 {1000 * ll.percentile(reloads, 0.95):.0f} ms"
+            )
         print(f"write errors: {len(write_errors)}" + (f"  first: {write_errors[0]}" if write_errors else ""))
         if latencies:
-            print(f"publish-to-reader latency: p50 {1000 * statistics.median(latencies):.0f} ms   p95 {1000 * ll.percentile(latencies, 0.95):.0f} ms")
+            print(
+                f"publish-to-reader latency: p50 {1000 * statistics.median(latencies):.0f} ms   p95 {1000 * ll.percentile(latencies, 0.95):.0f} ms"
+            )
         print(f"entries published: {len(published)}   deliveries expected: {len(published) * connected}   missing: {missing}")
         return 0 if not write_errors and not missing else 1
     finally:

@@ -106,7 +106,9 @@ def _ms(value, unit):
 
 def wrk(url, seconds):
     """(requests/s, non-2xx responses, socket errors by kind, 99th percentile latency in ms) of one bounded wrk run."""
-    out = subprocess.run(["wrk", "-t2", "-c64", "--latency", f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c64", "--latency", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
@@ -145,7 +147,9 @@ def nginx_conf(tmp, ports, variant=None):
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     if variant is not None:
         text = _set_directives(text, *VARIANTS[variant])
-    static = f"    server {{ listen 127.0.0.1:{ports['static']}; location / {{ root {tmp}/www; }} }}  # the ceiling (bench only)\n"
+    static = (
+        f"    server {{ listen 127.0.0.1:{ports['static']}; location / {{ root {tmp}/www; }} }}  # the ceiling (bench only)\n"
+    )
     origin = ports["granian"]
     extra = static if variant is None else ""
     rewrites = [
@@ -158,12 +162,14 @@ def nginx_conf(tmp, ports, variant=None):
         # The shipped file logs every request to the default access log; here it goes to the
         # temporary directory, with the micro-cache's status appended (counted after each run).
         # The static server below shares the http block, so it logs the same way.
-        ("http {", "http {\n"
-         "    log_format bench '$remote_addr - [$time_local] \"$request\" $status $body_bytes_sent $upstream_cache_status';\n"
-         f"    access_log {tmp}/access.log bench;\n"
-         f"    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;\n"
-         f"    uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;\n"
-         + extra),
+        (
+            "http {",
+            "http {\n"
+            "    log_format bench '$remote_addr - [$time_local] \"$request\" $status $body_bytes_sent $upstream_cache_status';\n"
+            f"    access_log {tmp}/access.log bench;\n"
+            f"    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;\n"
+            f"    uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;\n" + extra,
+        ),
     ]
     for old, new in rewrites:
         if text.count(old) != 1:
@@ -224,8 +230,14 @@ else:
 
 
 def one_action(env, action, word):
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", ONE_ACTION.format(action=action, slug=SLUG, word=word)],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", ONE_ACTION.format(action=action, slug=SLUG, word=word)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def quiet_takedown(env, proxies, word, quiet):
@@ -253,8 +265,10 @@ def quiet_takedown(env, proxies, word, quiet):
             status, body = fetch(url)
             served = word in body
             verdicts.append("WRONG" if served else "ok")
-            print(f"    {name}, {attempt}, {time.time() - withdrawn_at:.1f} s after the withdrawal: X-Cache {status:<8} "
-                  f"withdrawn word {'SERVED [WRONG]' if served else 'absent [ok]'}")
+            print(
+                f"    {name}, {attempt}, {time.time() - withdrawn_at:.1f} s after the withdrawal: X-Cache {status:<8} "
+                f"withdrawn word {'SERVED [WRONG]' if served else 'absent [ok]'}"
+            )
             time.sleep(0.3)
     return verdicts
 
@@ -294,11 +308,13 @@ class Sampler(threading.Thread):
         statuses = Counter(status for _, status, _ in self.samples)
         worst = max(stayed, default=0.0)
         verdict = "WRONG" if worst > promise else "ok"
-        print(f"    a reader every 0.2 s during the run ({len(self.samples)} pages; X-Cache "
-              f"{', '.join(f'{k} {v}' for k, v in statuses.most_common())}): a new entry appeared after at most "
-              f"{max(appeared, default=float('nan')):.1f} s (median {statistics.median(appeared) if appeared else float('nan'):.1f} s, "
-              f"{len(appeared)}/{len(published)} seen); a withdrawn entry was still served up to {worst:.1f} s after its "
-              f"withdrawal (median {statistics.median(stayed) if stayed else 0:.1f} s)  [{verdict}, promise {promise:.0f} s]")
+        print(
+            f"    a reader every 0.2 s during the run ({len(self.samples)} pages; X-Cache "
+            f"{', '.join(f'{k} {v}' for k, v in statuses.most_common())}): a new entry appeared after at most "
+            f"{max(appeared, default=float('nan')):.1f} s (median {statistics.median(appeared) if appeared else float('nan'):.1f} s, "
+            f"{len(appeared)}/{len(published)} seen); a withdrawn entry was still served up to {worst:.1f} s after its "
+            f"withdrawal (median {statistics.median(stayed) if stayed else 0:.1f} s)  [{verdict}, promise {promise:.0f} s]"
+        )
         return verdict
 
 
@@ -320,10 +336,16 @@ def check(label, url, published, withdrawn, promise=FRESH_WITHIN):
     newest = word in body
     served = [(w, at - t) for w, t in withdrawn if w in body]
     late = [(w, age) for w, age in served if age > promise]
-    verdict = "ok" if newest and not served else ("WRONG" if late or not newest and at - published_at > promise else "within the promise")
-    print(f"    {label:<46} X-Cache {status:<9} newest published ({word}, {at - published_at:4.1f} s ago) "
-          f"{'present' if newest else 'ABSENT'}; withdrawn words served: "
-          f"{', '.join(f'{w} ({age:.1f} s after withdrawal)' for w, age in served) or 'none'}  [{verdict}]")
+    verdict = (
+        "ok"
+        if newest and not served
+        else ("WRONG" if late or not newest and at - published_at > promise else "within the promise")
+    )
+    print(
+        f"    {label:<46} X-Cache {status:<9} newest published ({word}, {at - published_at:4.1f} s ago) "
+        f"{'present' if newest else 'ABSENT'}; withdrawn words served: "
+        f"{', '.join(f'{w} ({age:.1f} s after withdrawal)' for w, age in served) or 'none'}  [{verdict}]"
+    )
     return verdict
 
 
@@ -340,7 +362,9 @@ def stop_nginx(prefix):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not (prefix / "nginx.pid").exists():
         return
-    subprocess.run([nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-s", "quit"], check=False, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-s", "quit"], check=False, stderr=subprocess.DEVNULL
+    )
     for _ in range(50):
         if not (prefix / "nginx.pid").exists():
             return
@@ -387,24 +411,74 @@ def main():
     manage(env, "generate_entries", "--post", SLUG, "--count", str(max(0, args.entries - 10)))
 
     ports = {name: free_port() for name in ("granian", "uvicorn", "floor", "static", "proxy", *VARIANTS)}
-    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "floor_app", "PYTHONPATH": str(ROOT / "bench"), "FLOOR_PAGE": str(tmp / "page.html")}
+    floor_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "floor_app",
+        "PYTHONPATH": str(ROOT / "bench"),
+        "FLOOR_PAGE": str(tmp / "page.html"),
+    }
     quiet = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "2",
-               "--blocking-threads", "8", "newsroom.wsgi:application"]
+    granian = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        "2",
+        "--blocking-threads",
+        "8",
+        "newsroom.wsgi:application",
+    ]
     servers += [
         start_group([*granian, "--port", str(ports["granian"])], env=env, **quiet),
-        start_group([sys.executable, "-m", "uvicorn", "newsroom.asgi:application", "--host", "127.0.0.1", "--port", str(ports["uvicorn"]),
-                     "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
-                    env=env, **quiet),
+        start_group(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "newsroom.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports["uvicorn"]),
+                "--workers",
+                "2",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            **quiet,
+        ),
         start_group([*granian, "--port", str(ports["floor"])], env=floor_env, **quiet),
     ]
     html = wait_for(f"http://127.0.0.1:{ports['granian']}{PATH}")
     wait_for(f"http://127.0.0.1:{ports['uvicorn']}{PATH}")
     (tmp / "page.html").write_bytes(html)
     wait_for(f"http://127.0.0.1:{ports['floor']}/floor/no-query/")
-    post_id = int(subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])
+    post_id = int(
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                f"from liveupdates.models import LivePost; print(LivePost.objects.get(slug='{SLUG}').pk)",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+    )
     (tmp / "www" / PATH.strip("/")).mkdir(parents=True)
     (tmp / "www" / PATH.strip("/") / "index.html").write_bytes(html)
     start_nginx(tmp, nginx_conf(tmp, ports))
@@ -421,11 +495,14 @@ def main():
     url_variant = {url: variant for variant, url in behind.items()}
 
     entries = html.count(b'<article id="entry-')
-    print(f"page: {PATH} ({len(html) / 1024:.0f} KiB, {entries} entries shown, {args.entries} in the post); "
-          f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; "
-          f"cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; {os.cpu_count()} cores; "
-          f"wrk -t2 -c64 -d{args.seconds}s; nginx: deploy/nginx.conf rewritten for loopback ({tmp / 'nginx.conf'}); "
-          f"load average at start {load()}", flush=True)
+    print(
+        f"page: {PATH} ({len(html) / 1024:.0f} KiB, {entries} entries shown, {args.entries} in the post); "
+        f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; "
+        f"cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; {os.cpu_count()} cores; "
+        f"wrk -t2 -c64 -d{args.seconds}s; nginx: deploy/nginx.conf rewritten for loopback ({tmp / 'nginx.conf'}); "
+        f"load average at start {load()}",
+        flush=True,
+    )
     throughput = [
         ("(a) nginx, static file (ceiling)", static),
         ("(b) behind nginx (deploy/nginx.conf) -> granian", behind_nginx),
@@ -485,8 +562,11 @@ def main():
 
     nginx_urls = {static, behind_nginx, *behind.values()}
     for round_number in range(args.rounds):
-        print(f" round {round_number + 1} of {args.rounds} (load average {load()}); the nginx rows interleaved in "
-              f"{args.slice} s slices, {args.seconds} s each", flush=True)
+        print(
+            f" round {round_number + 1} of {args.rounds} (load average {load()}); the nginx rows interleaved in "
+            f"{args.slice} s slices, {args.seconds} s each",
+            flush=True,
+        )
         ceiling = None
         measured = interleaved([(label, url) for label, url in throughput if url in nginx_urls])
         for label, url in throughput:
@@ -501,8 +581,19 @@ def main():
     for number, (label, url) in enumerate(with_writer):
         tag = f"bench{os.getpid()}r{number}"
         writer = subprocess.Popen(
-            [sys.executable, "manage.py", "shell", "-c", WRITER.format(slug=SLUG, count=args.seconds, tag=tag, keep=WRITER_KEEPS)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                WRITER.format(slug=SLUG, count=args.seconds, tag=tag, keep=WRITER_KEEPS),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         servers.append(writer)  # stopped at exit if anything goes wrong
         lines, first = [], threading.Event()
 
@@ -537,12 +628,16 @@ def main():
         verdicts.append(check(f"through {name}, at once", proxy, published, withdrawn, promise))
         # After a quiet moment longer than the copy's life: what the first reader gets.
         time.sleep(FRESH_WITHIN + 0.5)
-        verdicts.append(check(f"through {name}, first request after {FRESH_WITHIN + 0.5:.1f} s quiet", proxy, published, withdrawn, promise))
+        verdicts.append(
+            check(f"through {name}, first request after {FRESH_WITHIN + 0.5:.1f} s quiet", proxy, published, withdrawn, promise)
+        )
         time.sleep(0.3)
         verdicts.append(check(f"through {name}, 0.3 s later", proxy, published, withdrawn, promise))
         verdicts.append(check("straight from granian, now", from_granian, published, withdrawn, promise=0))
     quiet = 5
-    print(f" (f) a takedown after a quiet moment: publish, one reader per proxy, withdraw, {quiet} s with no reader, then readers")
+    print(
+        f" (f) a takedown after a quiet moment: publish, one reader per proxy, withdraw, {quiet} s with no reader, then readers"
+    )
     proxies = [("nginx (deploy/nginx.conf)", behind_nginx), *((name, url) for url, name in variant_names.items())]
     verdicts += quiet_takedown(env, proxies, f"bench{os.getpid()}quietx", quiet)
     measure("(a) nginx, static file, again at the end (drift)", static, ceiling)
@@ -551,12 +646,18 @@ def main():
         print(f" median over {args.rounds} rounds (ratio to (a) of the same round):")
         for label, _ in throughput:
             rates = ratios[label]
-            print(f"  {label:<56} {statistics.median(r for r, _ in rates):>9.0f} req/s  "
-                  f"{100 * statistics.median(q for _, q in rates):5.1f}%  (rounds: {', '.join(f'{100 * q:.1f}%' for _, q in rates)})")
+            print(
+                f"  {label:<56} {statistics.median(r for r, _ in rates):>9.0f} req/s  "
+                f"{100 * statistics.median(q for _, q in rates):5.1f}%  (rounds: {', '.join(f'{100 * q:.1f}%' for _, q in rates)})"
+            )
     print(f"load average at the end {load()}")
-    print("freshness:", "every check ok" if all(v == "ok" for v in verdicts) else
-          f"{verdicts.count('WRONG')} check(s) WRONG, {verdicts.count('within the promise')} stale within the cache's promise (3 s), "
-          f"{verdicts.count('ok')} ok")
+    print(
+        "freshness:",
+        "every check ok"
+        if all(v == "ok" for v in verdicts)
+        else f"{verdicts.count('WRONG')} check(s) WRONG, {verdicts.count('within the promise')} stale within the cache's promise (3 s), "
+        f"{verdicts.count('ok')} ok",
+    )
 
 
 if __name__ == "__main__":

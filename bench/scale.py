@@ -136,11 +136,18 @@ def main():
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/scale.sqlite3"
     fresh_database(database_url)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings", "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
-        "DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0",
-        "DJANGO_STATIC_MANIFEST": "0", "DJANGO_LOG_LEVEL": "WARNING", "DATABASE_URL": database_url,
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "DJANGO_STATIC_MANIFEST": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": database_url,
+        }
+    )
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -209,13 +216,17 @@ def main():
         print(f"measured at {size:,} entries", file=sys.stderr)
 
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
-    print(f"database: {connection.vendor}; fragment cache: {cache}; {os.cpu_count()} cores; load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; median (and fastest) of {args.repeat} requests "
-          f"after {args.warm_up}; every request builds the page")
+    print(
+        f"database: {connection.vendor}; fragment cache: {cache}; {os.cpu_count()} cores; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; median (and fastest) of {args.repeat} requests "
+        f"after {args.warm_up}; every request builds the page"
+    )
     print("(cpu: median CPU time of this process per request, which the machine's other load inflates less than wall time)")
     print(f"{'page':<32}" + "".join(f"{f'{s:,} entries':>40}" for s in sizes) + f"{'ratio (median, fastest)':>26}")
     for label, rows in results.items():
-        cells = "".join(f"{f'{ms:7.2f} ({fastest:5.2f}) ms, cpu {cpu:5.2f} ms ({q:>2} q)':>40}" for _, ms, fastest, q, cpu in rows)
+        cells = "".join(
+            f"{f'{ms:7.2f} ({fastest:5.2f}) ms, cpu {cpu:5.2f} ms ({q:>2} q)':>40}" for _, ms, fastest, q, cpu in rows
+        )
         print(f"{label:<32}{cells}{rows[-1][1] / rows[0][1]:>15.2f}x{rows[-1][2] / rows[0][2]:>9.2f}x")
     live = results[LIVE_PAGE]
     met = all(ms <= 4.0 for _, ms, _, _, _ in live) and len({row[3] for row in live}) == 1
@@ -227,7 +238,8 @@ def main():
 def profile(client, url, repeat, builds):
     """Where a live page build's time goes, at this size: a split by kind of work, and a cProfile."""
     totals = dict.fromkeys(
-        ("database", "compiling SQL (the ORM's as_sql)", "fragment cache reads", "fragment cache writes", "templates"), 0.0)
+        ("database", "compiling SQL (the ORM's as_sql)", "fragment cache reads", "fragment cache writes", "templates"), 0.0
+    )
     wall, per_query = 0.0, {}
     with attributed(totals, per_query):
         for _ in range(repeat):

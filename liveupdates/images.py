@@ -12,9 +12,9 @@ import uuid
 import warnings
 
 from django.conf import settings
-from django.db import models
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import models
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -66,7 +66,14 @@ def _open_verified(file):
             image.load()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError, ValueError) as error:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as error:
         raise ValidationError(
             _("This file is not an image we can publish (%(reason)s). Upload a JPEG, PNG, GIF or WebP photo.")
             % {"reason": error.__class__.__name__},
@@ -75,8 +82,10 @@ def _open_verified(file):
     lowered = data.lower()
     if any(marker in lowered for marker in _POLYGLOT_MARKERS):
         raise ValidationError(
-            _("This file contains web page or script code as well as an image, so it was refused. "
-              "Export the photo again from your photo app and upload the new file."),
+            _(
+                "This file contains web page or script code as well as an image, so it was refused. "
+                "Export the photo again from your photo app and upload the new file."
+            ),
             code="polyglot",
         )
     if kind not in STORED_FORMATS:
@@ -144,7 +153,11 @@ def make_renditions(storage, name):
     with storage.open(name) as file, Image.open(file) as image:
         image.load()
         for width in rendition_widths(image.width):
-            copy = image if width == image.width else image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+            copy = (
+                image
+                if width == image.width
+                else image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+            )
             out = io.BytesIO()
             copy.save(out, format="WEBP", quality=80, method=4)
             storage.save(rendition_name(name, width), ContentFile(out.getvalue()))
@@ -172,11 +185,11 @@ def srcset(url):
     media_url = settings.MEDIA_URL
     if not url.startswith(media_url):
         return None
-    match = _SIZED_NAME.match(url[len(media_url):])
+    match = _SIZED_NAME.match(url[len(media_url) :])
     if not match:
         return None
     width, height = int(match["w"]), int(match["h"])
-    candidates = ", ".join(f"{media_url}{rendition_name(url[len(media_url):], w)} {w}w" for w in rendition_widths(width))
+    candidates = ", ".join(f"{media_url}{rendition_name(url[len(media_url) :], w)} {w}w" for w in rendition_widths(width))
     return candidates, width, height
 
 

@@ -20,8 +20,25 @@ from django.utils.text import Truncator
 from liveupdates import images
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "b", "i", "u", "s", "blockquote", "ul", "ol", "li",
-    "h3", "h4", "a", "img", "figure", "figcaption", "iframe",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h3",
+    "h4",
+    "a",
+    "img",
+    "figure",
+    "figcaption",
+    "iframe",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},

@@ -1,6 +1,5 @@
-from django.urls import path, register_converter
-
 from django.contrib.sitemaps import views as sitemap_views
+from django.urls import path, register_converter
 
 from liveupdates.delivery import stream
 from liveupdates.site import feeds, views
@@ -45,7 +44,14 @@ urlpatterns = [
 ]
 
 # /<prefix>/<slug>/feed/ (RSS 2.0) and /<prefix>/<slug>/feed/atom/ for every kind of page that lists entries.
-for prefix, kind in [("live", "post"), ("columns", "column"), ("authors", "author"), ("places", "place"), ("sources", "source"), ("tags", "tag")]:
+for prefix, kind in [
+    ("live", "post"),
+    ("columns", "column"),
+    ("authors", "author"),
+    ("places", "place"),
+    ("sources", "source"),
+    ("tags", "tag"),
+]:
     feed = feeds.FEEDS[kind]
     converter = "uslug" if kind == "tag" else "slug"
     urlpatterns += [

@@ -60,7 +60,10 @@ class RefuseNulBytes:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or any("\x00" in value for values in request.GET.lists() for value in values[1]) \
-                or any("\x00" in key for key in request.GET):
+        if (
+            "\x00" in request.path
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+            or any("\x00" in key for key in request.GET)
+        ):
             return HttpResponseBadRequest("A request parameter contains a NUL character.", content_type="text/plain")
         return self.get_response(request)

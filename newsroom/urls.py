@@ -1,13 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.http import HttpResponsePermanentRedirect
 from django.views.static import serve
 
 from liveupdates.editorial import uploads
 from liveupdates.site.api import api
-
 
 
 def favicon(request):

@@ -74,8 +74,6 @@ def draft(journalist, post):
     return EntryFactory(post=post, created_by=journalist)
 
 
-
-
 # --- Browser tests (Playwright + Debian Chromium) -------------------------------------
 
 

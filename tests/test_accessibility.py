@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from .factories import AuthorFactory, CitationFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory, SourceFactory, UserFactory
+from .factories import (
+    AuthorFactory,
+    CitationFactory,
+    LivePostFactory,
+    PlaceFactory,
+    PublishedEntryFactory,
+    SourceFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -31,9 +39,17 @@ def site(asgi_server):
 
     ensure_roles()
     post = LivePostFactory(headline="Russian jets strike Daraa province again")
-    author, place, source = AuthorFactory(name="Pierre Vaux"), PlaceFactory(name="Douma", latitude="33.57", longitude="36.40"), SourceFactory()
+    author, place, source = (
+        AuthorFactory(name="Pierre Vaux"),
+        PlaceFactory(name="Douma", latitude="33.57", longitude="36.40"),
+        SourceFactory(),
+    )
     for n in range(3):
-        entry = PublishedEntryFactory(post=post, announced_at=timezone.now(), body='<p>Strikes.</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Video"></iframe>')
+        entry = PublishedEntryFactory(
+            post=post,
+            announced_at=timezone.now(),
+            body='<p>Strikes.</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Video"></iframe>',
+        )
         entry.authors.add(author)
         entry.places.add(place)
         CitationFactory(entry=entry, source=source)
@@ -51,9 +67,16 @@ def axe_page(browser):
 
 def test_public_pages_have_no_accessibility_violations(axe_page, asgi_server, site):
     urls = [
-        "/", site["post"].get_absolute_url(), site["entry"].get_absolute_url(), site["post"].column.get_absolute_url(),
-        site["author"].get_absolute_url(), site["place"].get_absolute_url(), site["source"].get_absolute_url(),
-        "/tags/air-strikes/", "/search/?q=strikes", "/no-such-page/",
+        "/",
+        site["post"].get_absolute_url(),
+        site["entry"].get_absolute_url(),
+        site["post"].column.get_absolute_url(),
+        site["author"].get_absolute_url(),
+        site["place"].get_absolute_url(),
+        site["source"].get_absolute_url(),
+        "/tags/air-strikes/",
+        "/search/?q=strikes",
+        "/no-such-page/",
     ]
     problems = {}
     for url in urls:

@@ -19,7 +19,12 @@ def desk_url(post):
 
 
 def compose(client, post, intent="draft", **fields):
-    data = {"headline": "Strikes on Douma", "body": "<p>Seven strikes on Douma, the LCC says.</p>", "tags": "air strikes, Douma", "intent": intent}
+    data = {
+        "headline": "Strikes on Douma",
+        "body": "<p>Seven strikes on Douma, the LCC says.</p>",
+        "tags": "air strikes, Douma",
+        "intent": intent,
+    }
     data.update(fields)
     return client.post(desk_url(post), data)
 
@@ -93,7 +98,11 @@ def test_the_desk_lists_the_posts_entries_newest_first_with_their_status(client,
 
 @pytest.mark.parametrize(
     "fields, message",
-    [({"body": ""}, "This field is required"), ({"places": ["999999"]}, "Select a valid choice"), ({"headline": "x" * 300}, "at most 200 characters")],
+    [
+        ({"body": ""}, "This field is required"),
+        ({"places": ["999999"]}, "Select a valid choice"),
+        ({"headline": "x" * 300}, "at most 200 characters"),
+    ],
 )
 def test_bad_compose_input_gives_a_form_error_and_keeps_what_was_typed(client, journalist, post, fields, message):
     client.force_login(journalist)
@@ -158,9 +167,20 @@ def test_a_forged_status_field_in_the_change_form_is_ignored(client, journalist,
     client.force_login(journalist)
     client.post(
         reverse("admin:liveupdates_entry_change", args=[entry.pk]),
-        {"post": post.pk, "headline": "Edited", "body": "<p>x</p>", "status": "published", "published_at": "2020-01-01 00:00",
-         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-         "loaded_version": entry.version},
+        {
+            "post": post.pk,
+            "headline": "Edited",
+            "body": "<p>x</p>",
+            "status": "published",
+            "published_at": "2020-01-01 00:00",
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+            "corrections-TOTAL_FORMS": "0",
+            "corrections-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "loaded_version": entry.version,
+        },
     )
     entry.refresh_from_db()
     assert entry.headline == "Edited" and entry.status == EntryStatus.DRAFT and entry.published_at is None
@@ -171,9 +191,19 @@ def test_editing_a_published_entry_is_recorded(client, editor, post):
     client.force_login(editor)
     client.post(
         reverse("admin:liveupdates_entry_change", args=[entry.pk]),
-        {"post": post.pk, "headline": "Corrected", "body": "<p>14 civilians, not 15</p>", "tags": "",
-         "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-         "loaded_version": entry.version},
+        {
+            "post": post.pk,
+            "headline": "Corrected",
+            "body": "<p>14 civilians, not 15</p>",
+            "tags": "",
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+            "corrections-TOTAL_FORMS": "0",
+            "corrections-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "loaded_version": entry.version,
+        },
     )
     event = WorkflowEvent.objects.get(entry=entry, action="edited")
     assert event.actor == editor
@@ -181,8 +211,19 @@ def test_editing_a_published_entry_is_recorded(client, editor, post):
 
 @pytest.mark.parametrize(
     "query",
-    ["", "?status__exact=in_review", "?post__column__id__exact=1", "?authors__id__exact=1", "?places__id__exact=1",
-     "?sources__id__exact=1", "?tags__id__exact=1", "?q=Douma", "?is_key_event__exact=1", "?status__exact=bogus", "?o=999"],
+    [
+        "",
+        "?status__exact=in_review",
+        "?post__column__id__exact=1",
+        "?authors__id__exact=1",
+        "?places__id__exact=1",
+        "?sources__id__exact=1",
+        "?tags__id__exact=1",
+        "?q=Douma",
+        "?is_key_event__exact=1",
+        "?status__exact=bogus",
+        "?o=999",
+    ],
 )
 def test_the_entry_list_filters_and_searches_without_errors(client, editor, query):
     PublishedEntryFactory()
@@ -235,8 +276,17 @@ def test_the_audit_log_is_read_only(client, editor, draft, journalist):
 
 def change_form_data(post, version, headline, body):
     return {
-        "post": post.pk, "headline": headline, "body": body, "tags": "", "loaded_version": version,
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+        "post": post.pk,
+        "headline": headline,
+        "body": body,
+        "tags": "",
+        "loaded_version": version,
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "corrections-TOTAL_FORMS": "0",
+        "corrections-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
     }
 
 
@@ -249,7 +299,12 @@ def test_the_second_of_two_concurrent_edits_is_refused_with_what_changed_and_not
     loaded_version = Entry.objects.get(pk=entry.pk).version  # both editors open the form now
 
     client.force_login(other)
-    assert client.post(url, change_form_data(post, loaded_version, "Strikes on Douma", "<p>Seven strikes, 14 killed.</p>")).status_code == 302
+    assert (
+        client.post(
+            url, change_form_data(post, loaded_version, "Strikes on Douma", "<p>Seven strikes, 14 killed.</p>")
+        ).status_code
+        == 302
+    )
 
     client.force_login(editor)
     response = client.post(url, change_form_data(post, loaded_version, "Air strikes on Douma", "<p>Seven strikes.</p>"))
@@ -280,7 +335,12 @@ def test_a_desk_entry_whose_publication_is_refused_is_kept_as_a_draft_with_the_r
     client.force_login(editor)
     response = client.post(
         reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
-        {"headline": "Photo from Douma", "body": '<p>Smoke.</p><img src="/media/uploads/a.jpg">', "tags": "", "intent": "publish"},
+        {
+            "headline": "Photo from Douma",
+            "body": '<p>Smoke.</p><img src="/media/uploads/a.jpg">',
+            "tags": "",
+            "intent": "publish",
+        },
         follow=True,
     )
     entry = Entry.objects.get(headline="Photo from Douma")

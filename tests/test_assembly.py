@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from liveupdates.editorial import workflow
-from liveupdates.site import assembly
 from liveupdates.models import Entry, LivePost, PostStatus
+from liveupdates.site import assembly
 
 from .factories import EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
 
@@ -36,13 +36,19 @@ def live_post(editor, django_capture_on_commit_callbacks):
 
 def whole(post):
     """The same page rendered in one go from the full template, as older pages are."""
-    from liveupdates.site.views import _post_context
     from liveupdates.delivery import live
+    from liveupdates.site.views import _post_context
 
     request = RequestFactory().get(post.get_absolute_url())
     entries = Entry.objects.published().for_post(post)
-    context = _post_context(request, post, entries, listed=Entry.objects.on_page().for_post(post),
-                            live_cursor=live.latest_event_id(post), structured_data=True)
+    context = _post_context(
+        request,
+        post,
+        entries,
+        listed=Entry.objects.on_page().for_post(post),
+        live_cursor=live.latest_event_id(post),
+        structured_data=True,
+    )
     return render(request, "liveupdates/post.html", context).content.decode()
 
 
@@ -54,7 +60,9 @@ def test_the_assembled_page_is_the_page_the_full_template_renders(client, live_p
         assert shown in assembled
 
 
-def test_a_publish_reuses_the_frame_and_adds_only_the_new_entry(client, live_post, editor, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+def test_a_publish_reuses_the_frame_and_adds_only_the_new_entry(
+    client, live_post, editor, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
     client.get(live_post.get_absolute_url())
     frames = len(assembly._frames.items)
     with django_capture_on_commit_callbacks(execute=True):
@@ -156,13 +164,17 @@ def test_the_map_never_names_a_place_from_an_unpublished_entry(client, live_post
     assert "Secret airbase" not in page and "Embargoed town" not in page
 
 
-def test_a_published_entry_is_rendered_once_for_the_stream_and_the_page(client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_published_entry_is_rendered_once_for_the_stream_and_the_page(
+    client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks
+):
     from liveupdates.delivery import fragments
 
     client.get(live_post.get_absolute_url())  # every fragment of the page is kept
     rendered = []
     original = fragments._render
-    monkeypatch.setattr(fragments, "_render", lambda entry, pinned_slot: rendered.append(entry.pk) or original(entry, pinned_slot))
+    monkeypatch.setattr(
+        fragments, "_render", lambda entry, pinned_slot: rendered.append(entry.pk) or original(entry, pinned_slot)
+    )
     entry = EntryFactory(post=live_post, headline="Rendered once")
     with django_capture_on_commit_callbacks(execute=True):
         workflow.publish(entry=entry, user=editor)

@@ -2,8 +2,8 @@
 
 import os
 import re
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -114,8 +114,12 @@ def test_without_javascript_the_page_still_works_and_older_entries_is_a_link(bro
 
 def test_a_video_loads_nothing_from_youtube_until_the_reader_clicks(page, asgi_server, live_post):
     post, editor = live_post
-    publish(post, editor, "Su-34 filmed over al-Harra",
-            body='<p>Video:</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Su-34 over al-Harra"></iframe>')
+    publish(
+        post,
+        editor,
+        "Su-34 filmed over al-Harra",
+        body='<p>Video:</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Su-34 over al-Harra"></iframe>',
+    )
     third_party = []
     page.on("request", lambda request: third_party.append(request.url) if "127.0.0.1" not in request.url else None)
     page.goto(asgi_server.url + post.get_absolute_url())

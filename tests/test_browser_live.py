@@ -72,9 +72,13 @@ def is_poll(url):
     return "/updates.json" in url
 
 
-def test_an_open_page_follows_one_entry_pinned_made_a_key_event_corrected_and_withdrawn_in_every_copy(asgi_server, live_post, page):
+def test_an_open_page_follows_one_entry_pinned_made_a_key_event_corrected_and_withdrawn_in_every_copy(
+    asgi_server, live_post, page
+):
     post, editor = live_post
-    entry = publish(post, editor, "Shelling reported in Zorvathi", body="<p>Residents of Jbatakhzarqa describe heavy shelling overnight.</p>")
+    entry = publish(
+        post, editor, "Shelling reported in Zorvathi", body="<p>Residents of Jbatakhzarqa describe heavy shelling overnight.</p>"
+    )
     page.goto(asgi_server.url + post.get_absolute_url())
     timeline = copies(page, entry, "#entries >")
     pinned = copies(page, entry, "#pinned")
@@ -98,7 +102,9 @@ def test_an_open_page_follows_one_entry_pinned_made_a_key_event_corrected_and_wi
     expect(pinned.locator(".entry__correction")).to_contain_text("the wrong district", timeout=ARRIVES)
     expect(copies(page, entry)).to_have_count(2)
 
-    workflow.withdraw(entry=fresh(entry), user=editor, reason="The footage was old.", public_note="The footage it described was from 2016.")
+    workflow.withdraw(
+        entry=fresh(entry), user=editor, reason="The footage was old.", public_note="The footage it described was from 2016."
+    )
     expect(pinned).to_have_count(0, timeout=ARRIVES)
     expect(page.locator("#entries")).to_contain_text("The footage it described was from 2016.", timeout=ARRIVES)
     expect(page.locator("#key-events")).not_to_contain_text("Zorvathi", timeout=ARRIVES)
@@ -149,7 +155,10 @@ class StreamProcess:
             route.continue_(url=f"{self.server.url}{parts.path}?{parts.query}")
 
         page.route(is_stream, forward)
-        page.on("response", lambda response: self.opened.append(time.monotonic()) if is_stream(response.url) and response.status == 200 else None)
+        page.on(
+            "response",
+            lambda response: self.opened.append(time.monotonic()) if is_stream(response.url) and response.status == 200 else None,
+        )
 
     def stop(self):
         self.server.stop()
@@ -183,7 +192,9 @@ def test_a_reader_keeps_receiving_when_the_stream_process_is_killed_and_gets_the
     with page.expect_request(lambda request: is_poll(request.url), timeout=3000):
         stream_process.kill()
     while_down = publish(post, editor, "Power cut across Daraa city")
-    workflow.withdraw(entry=fresh(withdrawn_while_down), user=editor, reason="Misidentified", public_note="The convoy was a wedding party.")
+    workflow.withdraw(
+        entry=fresh(withdrawn_while_down), user=editor, reason="Misidentified", public_note="The convoy was a wedding party."
+    )
     expect(copies(page, while_down, "#entries >")).to_have_count(1, timeout=POLLED)
     expect(page.locator("#entries")).to_contain_text("The convoy was a wedding party.", timeout=POLLED)
     expect(page.locator("#entries")).not_to_contain_text("Convoy seen near Nawa")
@@ -210,7 +221,9 @@ def test_a_reader_keeps_receiving_when_the_stream_process_is_killed_and_gets_the
         assert word not in words_on_page(page)
 
 
-def test_a_reader_catches_up_when_the_only_server_is_killed_and_restarted_on_the_same_port(asgi_server, live_post, settings, page):
+def test_a_reader_catches_up_when_the_only_server_is_killed_and_restarted_on_the_same_port(
+    asgi_server, live_post, settings, page
+):
     post, editor = live_post
     withdrawn_while_down = publish(post, editor, "Road to Jasim cut")
     withdrawn_after = publish(post, editor, "Bakery hit in Inkhil")
@@ -241,7 +254,9 @@ def test_a_reader_catches_up_when_the_only_server_is_killed_and_restarted_on_the
 
 def test_an_open_page_is_cleared_and_stops_listening_when_its_post_is_unpublished(asgi_server, live_post, page):
     post, editor = live_post
-    entry = publish(post, editor, "Shelling reported in Zorvathi", body="<p>Residents of Jbatakhzarqa describe heavy shelling.</p>")
+    entry = publish(
+        post, editor, "Shelling reported in Zorvathi", body="<p>Residents of Jbatakhzarqa describe heavy shelling.</p>"
+    )
     workflow.pin(entry=fresh(entry), user=editor)
     workflow.set_key_event(entry=fresh(entry), user=editor, key_event=True)
     page.goto(asgi_server.url + post.get_absolute_url())

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def published(post, journalist, editor, django_capture_on_commit_callbacks):
-    entry = EntryFactory(post=post, created_by=journalist, headline="Strikes on Douma", body="<p>Douma lies north-west of Damascus.</p>")
+    entry = EntryFactory(
+        post=post, created_by=journalist, headline="Strikes on Douma", body="<p>Douma lies north-west of Damascus.</p>"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         workflow.publish(entry=entry, user=editor)
     entry.refresh_from_db()
@@ -83,11 +85,14 @@ def test_corrections_reach_live_readers_feeds_and_the_api(client, editor, publis
     assert api["corrections"][0]["kind"] == "correction"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "Write the correction"),
-    ("   \n\t ", "Write the correction"),
-    ("x" * 1001, "under 1,000 characters"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Write the correction"),
+        ("   \n\t ", "Write the correction"),
+        ("x" * 1001, "under 1,000 characters"),
+    ],
+)
 def test_an_empty_or_oversized_correction_is_refused_with_a_reason(client, editor, published, text, message):
     client.force_login(editor)
     response = correct(client, published, kind="correction", text=text)
@@ -119,11 +124,15 @@ def test_a_correction_is_plain_text_shown_escaped(client, editor, published):
 # --- Withdrawn entries: an optional public note in their place ------------------------
 
 
-def test_a_withdrawn_entry_can_leave_a_public_note_and_none_of_its_words(client, editor, published, django_capture_on_commit_callbacks):
+def test_a_withdrawn_entry_can_leave_a_public_note_and_none_of_its_words(
+    client, editor, published, django_capture_on_commit_callbacks
+):
     client.force_login(editor)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("admin:liveupdates_entry_workflow", args=[published.pk, "withdraw"]),
-                    {"note": "Source retracted", "public_note": "The video in this update could not be verified."})
+        client.post(
+            reverse("admin:liveupdates_entry_workflow", args=[published.pk, "withdraw"]),
+            {"note": "Source retracted", "public_note": "The video in this update could not be verified."},
+        )
     client.logout()
     page = client.get(published.post.get_absolute_url()).content.decode()
     assert "This update was removed." in page and "The video in this update could not be verified." in page

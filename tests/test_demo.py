@@ -34,7 +34,14 @@ def test_the_demo_loads_the_seed_column_posts_and_entries_in_debug_mode(settings
     assert Entry.objects.published().filter(body__contains="youtube-nocookie.com/embed/").exists()
     assert Entry.objects.published().filter(body__contains="<img").exists()
     assert {"Pierre Vaux"} == set(Entry.objects.published().values_list("authors__name", flat=True))
-    for slug in ("smart-news-agency", "local-coordination-committees", "institute-for-the-study-of-war", "now-lebanon", "qasioun-news-network", "al-akhbar"):
+    for slug in (
+        "smart-news-agency",
+        "local-coordination-committees",
+        "institute-for-the-study-of-war",
+        "now-lebanon",
+        "qasioun-news-network",
+        "al-akhbar",
+    ):
         assert Source.objects.filter(slug=slug).exists()
 
 

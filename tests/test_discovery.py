@@ -12,7 +12,15 @@ from django.utils import timezone
 from liveupdates.editorial import workflow
 from liveupdates.models import EntryStatus, PostStatus
 
-from .factories import AuthorFactory, CitationFactory, EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory, SourceFactory
+from .factories import (
+    AuthorFactory,
+    CitationFactory,
+    EntryFactory,
+    LivePostFactory,
+    PlaceFactory,
+    PublishedEntryFactory,
+    SourceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +33,16 @@ def world(post):
     hidden = [
         EntryFactory(post=post, headline="Hidden draft"),
         EntryFactory(post=post, headline="Hidden in review", status=EntryStatus.IN_REVIEW),
-        EntryFactory(post=post, headline="Hidden withdrawn", status=EntryStatus.WITHDRAWN, published_at=timezone.now() - timedelta(hours=1)),
-        EntryFactory(post=post, headline="Hidden scheduled", status=EntryStatus.PUBLISHED, published_at=timezone.now() + timedelta(hours=1)),
-        PublishedEntryFactory(post=LivePostFactory(column=post.column, status=PostStatus.DRAFT, published_at=None), headline="Hidden in unpublished post"),
+        EntryFactory(
+            post=post, headline="Hidden withdrawn", status=EntryStatus.WITHDRAWN, published_at=timezone.now() - timedelta(hours=1)
+        ),
+        EntryFactory(
+            post=post, headline="Hidden scheduled", status=EntryStatus.PUBLISHED, published_at=timezone.now() + timedelta(hours=1)
+        ),
+        PublishedEntryFactory(
+            post=LivePostFactory(column=post.column, status=PostStatus.DRAFT, published_at=None),
+            headline="Hidden in unpublished post",
+        ),
     ]
     for entry in [public, *hidden]:
         entry.authors.add(author)
@@ -39,8 +54,15 @@ def world(post):
 
 def feed_urls(world):
     post, author, place, source = world["post"], world["author"], world["place"], world["source"]
-    urls = ["/feed/", f"/live/{post.slug}/feed/", f"/columns/{post.column.slug}/feed/", f"/authors/{author.slug}/feed/",
-            f"/places/{place.slug}/feed/", f"/sources/{source.slug}/feed/", "/tags/douma/feed/"]
+    urls = [
+        "/feed/",
+        f"/live/{post.slug}/feed/",
+        f"/columns/{post.column.slug}/feed/",
+        f"/authors/{author.slug}/feed/",
+        f"/places/{place.slug}/feed/",
+        f"/sources/{source.slug}/feed/",
+        "/tags/douma/feed/",
+    ]
     return urls + [url + "atom/" for url in urls]
 
 
@@ -112,10 +134,15 @@ def test_an_entry_permalink_carries_blogposting(client, world):
 @pytest.mark.parametrize("page", ["home", "post", "entry", "column", "author", "place", "source", "tag", "search"])
 def test_public_pages_have_canonical_urls_and_social_cards(client, world, page):
     urls = {
-        "home": "/", "post": world["post"].get_absolute_url(), "entry": world["public"].get_absolute_url(),
-        "column": world["post"].column.get_absolute_url(), "author": world["author"].get_absolute_url(),
-        "place": world["place"].get_absolute_url(), "source": world["source"].get_absolute_url(),
-        "tag": "/tags/douma/", "search": "/search/",
+        "home": "/",
+        "post": world["post"].get_absolute_url(),
+        "entry": world["public"].get_absolute_url(),
+        "column": world["post"].column.get_absolute_url(),
+        "author": world["author"].get_absolute_url(),
+        "place": world["place"].get_absolute_url(),
+        "source": world["source"].get_absolute_url(),
+        "tag": "/tags/douma/",
+        "search": "/search/",
     }
     html = client.get(urls[page]).content.decode()
     assert f'<link rel="canonical" href="http://127.0.0.1:8000{urls[page]}">' in html
@@ -166,8 +193,15 @@ def test_search_filters_narrow_the_results(client, world, field):
 
 
 @pytest.mark.parametrize(
-    "params", [{"q": "x" * 500}, {"q": "Douma", "place": "nowhere"}, {"q": "Douma", "since": "yesterday"},
-               {"q": "Douma", "since": "2026-11-25", "until": "2026-11-01"}, {"q": "'); DROP TABLE x; --"}, {"q": "<script>"}],
+    "params",
+    [
+        {"q": "x" * 500},
+        {"q": "Douma", "place": "nowhere"},
+        {"q": "Douma", "since": "yesterday"},
+        {"q": "Douma", "since": "2026-11-25", "until": "2026-11-01"},
+        {"q": "'); DROP TABLE x; --"},
+        {"q": "<script>"},
+    ],
 )
 def test_bad_search_input_is_a_clear_form_error_not_a_500(client, world, params):
     response = client.get("/search/", params)
@@ -177,7 +211,7 @@ def test_bad_search_input_is_a_clear_form_error_not_a_500(client, world, params)
 
 def test_a_search_result_snippet_never_carries_markup_from_the_body(client, post):
     entry = PublishedEntryFactory(post=post, headline="Markup test")
-    type(entry).objects.filter(pk=entry.pk).update(body='<p>Douma <img src=x onerror=alert(1)> strikes</p>')
+    type(entry).objects.filter(pk=entry.pk).update(body="<p>Douma <img src=x onerror=alert(1)> strikes</p>")
     html = client.get("/search/", {"q": "Douma"}).content.decode()
     assert "onerror" not in html
 
@@ -189,8 +223,18 @@ def test_the_api_lists_only_published_entries(client, world):
     data = client.get("/api/entries").json()
     assert [item["headline"] for item in data["items"]] == ["Visible strike report"]
     for field in ("post", "column", "author", "place", "source", "tag"):
-        value = world["post"].column.slug if field == "column" else world["post"].slug if field == "post" else "douma" if field == "tag" else world[field].slug
-        assert [i["headline"] for i in client.get("/api/entries", {field: value}).json()["items"]] == ["Visible strike report"], field
+        value = (
+            world["post"].column.slug
+            if field == "column"
+            else world["post"].slug
+            if field == "post"
+            else "douma"
+            if field == "tag"
+            else world[field].slug
+        )
+        assert [i["headline"] for i in client.get("/api/entries", {field: value}).json()["items"]] == ["Visible strike report"], (
+            field
+        )
 
 
 def test_the_api_pages_with_a_stable_cursor(client, post):
@@ -217,9 +261,19 @@ def test_the_api_since_filter_and_key_events(client, post, editor):
 
 @pytest.mark.parametrize(
     "url, status",
-    [("/api/entries?cursor=nonsense", 400), ("/api/entries?since=not-a-date", 422), ("/api/entries?since=2026-11-25T10:00:00", 400),
-     ("/api/entries?place=nowhere", 404), ("/api/entries?author=nobody", 404), ("/api/entries?tag=none", 404), ("/api/entries/999999", 404), ("/api/posts/no-such-post", 404), ("/api/places?cursor=abc", 400), ("/api/columns?cursor=%C2%B2", 400),
-     ("/api/entries?key_events=perhaps", 422)],
+    [
+        ("/api/entries?cursor=nonsense", 400),
+        ("/api/entries?since=not-a-date", 422),
+        ("/api/entries?since=2026-11-25T10:00:00", 400),
+        ("/api/entries?place=nowhere", 404),
+        ("/api/entries?author=nobody", 404),
+        ("/api/entries?tag=none", 404),
+        ("/api/entries/999999", 404),
+        ("/api/posts/no-such-post", 404),
+        ("/api/places?cursor=abc", 400),
+        ("/api/columns?cursor=%C2%B2", 400),
+        ("/api/entries?key_events=perhaps", 422),
+    ],
 )
 def test_bad_api_parameters_are_clear_4xx_errors(client, db, url, status):
     response = client.get(url)
@@ -274,7 +328,9 @@ def test_on_postgresql_search_uses_the_gin_index(db):
         pytest.skip("the index exists on PostgreSQL only")
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")  # an empty table would otherwise always be scanned
-    plan = Entry.objects.annotate(document=SearchVector("headline", "body", config="english")).filter(
-        document=SearchQuery("douma", config="english", search_type="websearch")
-    ).explain()
+    plan = (
+        Entry.objects.annotate(document=SearchVector("headline", "body", config="english"))
+        .filter(document=SearchQuery("douma", config="english", search_type="websearch"))
+        .explain()
+    )
     assert "entry_search_idx" in plan

@@ -153,9 +153,25 @@ class OwnRedis:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", str(self.directory), "--dbfilename", "dump.rdb"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.directory),
+                "--dbfilename",
+                "dump.rdb",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while not self._ping():
@@ -195,7 +211,11 @@ def own_redis(settings, tmp_path):
     server = OwnRedis(tmp_path)
     server.start()
     configured = settings.CACHES["default"]
-    base = dict(configured) if "django_redis" in configured["BACKEND"] else {"BACKEND": "django_redis.cache.RedisCache", "KEY_PREFIX": "newsroom"}
+    base = (
+        dict(configured)
+        if "django_redis" in configured["BACKEND"]
+        else {"BACKEND": "django_redis.cache.RedisCache", "KEY_PREFIX": "newsroom"}
+    )
     settings.CACHES = {**settings.CACHES, "default": {**base, "LOCATION": server.url}}
     from django.core.cache import cache
 
@@ -234,7 +254,9 @@ def reader_surfaces(client, entry, secret, redis_state):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("public_note", ["", "This report could not be verified."], ids=["no-note", "public-note"])
 @pytest.mark.parametrize("keep_data", [False, True], ids=["redis-comes-back-empty", "redis-comes-back-with-its-data"])
-def test_a_takedown_while_redis_is_down_commits_reaches_readers_and_shows_no_words(own_redis, desk_editor, public_note, keep_data):
+def test_a_takedown_while_redis_is_down_commits_reaches_readers_and_shows_no_words(
+    own_redis, desk_editor, public_note, keep_data
+):
     post = LivePostFactory()
     secret = words()
     entry = publish_and_announce(post, desk_editor, headline=f"Claim: {secret}", body=f"<p>{secret} was hit, a source says.</p>")
@@ -489,7 +511,9 @@ def test_an_entry_tagged_in_other_scripts_is_served_everywhere_and_does_not_stop
     assert LiveEvent.objects.filter(entry_id=other.pk, kind=live.ADD).exists(), (
         f"an entry of another post was not announced; the sweep raised {sweep_error!r}"
     )
-    assert LiveEvent.objects.filter(entry_id=tagged.pk, kind=live.ADD).exists(), f"the tagged entry was not announced ({sweep_error!r})"
+    assert LiveEvent.objects.filter(entry_id=tagged.pk, kind=live.ADD).exists(), (
+        f"the tagged entry was not announced ({sweep_error!r})"
+    )
 
     readers = reader_client()
     staff = Client(raise_request_exception=False)

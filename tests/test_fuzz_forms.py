@@ -24,14 +24,36 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 any_text = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=50).map(lambda s: s * 200),
-    st.sampled_from(["", " ", "\x00", "<script>alert(1)</script>", "-1", "9" * 40, "2026-13-45T25:61", "null", "[]", "{}", "%00", "../../etc/passwd"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "<script>alert(1)</script>",
+            "-1",
+            "9" * 40,
+            "2026-13-45T25:61",
+            "null",
+            "[]",
+            "{}",
+            "%00",
+            "../../etc/passwd",
+        ]
+    ),
 )
 ids = st.one_of(st.integers(min_value=-(2**63), max_value=2**63), any_text)
 
 
 def snapshot(entry):
     entry = Entry.objects.get(pk=entry.pk)
-    return (entry.headline, entry.body, entry.status, entry.version, list(entry.tags.names()), list(entry.places.values_list("pk", flat=True)))
+    return (
+        entry.headline,
+        entry.body,
+        entry.status,
+        entry.version,
+        list(entry.tags.names()),
+        list(entry.places.values_list("pk", flat=True)),
+    )
 
 
 @FUZZ
@@ -51,16 +73,28 @@ def test_the_desk_compose_box_never_fails_on_any_input(client, journalist, post,
 
 @FUZZ
 @given(headline=any_text, body=any_text, tags=any_text, loaded_version=any_text)
-def test_the_admin_entry_form_never_fails_and_never_loses_the_saved_entry(client, editor, post, headline, body, tags, loaded_version):
+def test_the_admin_entry_form_never_fails_and_never_loses_the_saved_entry(
+    client, editor, post, headline, body, tags, loaded_version
+):
     client.force_login(editor)
     entry = EntryFactory(post=post, created_by=editor, headline="Saved headline", body="<p>Saved words.</p>")
     saved = snapshot(entry)
-    response = client.post(reverse("admin:liveupdates_entry_change", args=[entry.pk]), {
-        "post": post.pk, "headline": headline, "body": body, "tags": tags, "loaded_version": loaded_version,
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0",
-        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        reverse("admin:liveupdates_entry_change", args=[entry.pk]),
+        {
+            "post": post.pk,
+            "headline": headline,
+            "body": body,
+            "tags": tags,
+            "loaded_version": loaded_version,
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+            "corrections-TOTAL_FORMS": "0",
+            "corrections-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code in (200, 302)
     if response.status_code == 200:
         assert snapshot(entry) == saved
@@ -70,7 +104,11 @@ def test_the_admin_entry_form_never_fails_and_never_loses_the_saved_entry(client
 @FUZZ
 @given(
     action=st.sampled_from(["submit", "publish", "return", "withdraw", "correct", "pin", "key"]),
-    note=any_text, at=any_text, text=any_text, kind=any_text, public_note=any_text,
+    note=any_text,
+    at=any_text,
+    text=any_text,
+    kind=any_text,
+    public_note=any_text,
 )
 def test_workflow_actions_never_fail_on_any_input(client, editor, journalist, post, action, note, at, text, kind, public_note):
     client.force_login(editor)
@@ -93,20 +131,34 @@ def test_workflow_actions_never_fail_on_any_input(client, editor, journalist, po
 
 
 @FUZZ
-@given(value=any_text, param=st.sampled_from(["before", "q", "after", "page", "column", "place", "source", "author", "cursor", "post"]))
+@given(
+    value=any_text,
+    param=st.sampled_from(["before", "q", "after", "page", "column", "place", "source", "author", "cursor", "post"]),
+)
 def test_public_query_parameters_never_cause_a_500(client, post, value, param):
     PublishedEntryFactory(post=post, published_at=timezone.now() - timedelta(minutes=1))
-    for url in (post.get_absolute_url(), reverse("liveupdates:search"), reverse("liveupdates:post_updates", args=[post.slug]),
-                reverse("liveupdates:column", args=[post.column.slug]), "/api/entries", "/api/posts"):
+    for url in (
+        post.get_absolute_url(),
+        reverse("liveupdates:search"),
+        reverse("liveupdates:post_updates", args=[post.slug]),
+        reverse("liveupdates:column", args=[post.column.slug]),
+        "/api/entries",
+        "/api/posts",
+    ):
         response = client.get(url, {param: value})
         assert response.status_code < 500, (url, param, value)
 
 
-@pytest.mark.parametrize("url_name, field", [
-    ("admin:liveupdates_entry_add", "places"), ("admin:liveupdates_entry_add", "post"),
-    ("admin:liveupdates_livepost_add", "column"), ("admin:liveupdates_place_add", "parent"),
-    ("admin:liveupdates_author_add", "user"),
-])
+@pytest.mark.parametrize(
+    "url_name, field",
+    [
+        ("admin:liveupdates_entry_add", "places"),
+        ("admin:liveupdates_entry_add", "post"),
+        ("admin:liveupdates_livepost_add", "column"),
+        ("admin:liveupdates_place_add", "parent"),
+        ("admin:liveupdates_author_add", "user"),
+    ],
+)
 @pytest.mark.parametrize("forged", [":", str(2**63), "-1", "１"])
 def test_a_forged_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client, editor, url_name, field, forged):
     # Found by the fuzzer above: Django's autocomplete widget looked the forged id up and raised,
@@ -121,8 +173,10 @@ def test_a_forged_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client, 
 def test_a_forged_id_on_the_desk_is_a_form_error_not_a_500(client, journalist, post, forged):
     client.force_login(journalist)
     for field in ("authors", "places", "sources"):
-        response = client.post(reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
-                               {"headline": "Strikes", "body": "<p>Strikes.</p>", field: forged, "intent": "draft"})
+        response = client.post(
+            reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+            {"headline": "Strikes", "body": "<p>Strikes.</p>", field: forged, "intent": "draft"},
+        )
         assert response.status_code == 200
         assert "errorlist" in response.content.decode()
     assert not Entry.objects.exists()
@@ -131,8 +185,10 @@ def test_a_forged_id_on_the_desk_is_a_form_error_not_a_500(client, journalist, p
 def test_a_tag_longer_than_the_database_keeps_is_refused_with_a_reason(client, journalist, post):
     # Found by the fuzzer on PostgreSQL (SQLite does not enforce the length): a 500, now a form error.
     client.force_login(journalist)
-    response = client.post(reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
-                           {"headline": "Strikes", "body": "<p>Strikes.</p>", "tags": "x" * 101, "intent": "draft"})
+    response = client.post(
+        reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+        {"headline": "Strikes", "body": "<p>Strikes.</p>", "tags": "x" * 101, "intent": "draft"},
+    )
     assert response.status_code == 200
     assert "A tag can be at most 100 characters" in response.content.decode()
     assert not Entry.objects.exists()

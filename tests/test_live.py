@@ -107,7 +107,10 @@ def test_a_withdrawal_sends_only_the_id_and_is_never_replayed_with_its_content(r
 
 @pytest.mark.django_db
 def test_pinning_and_key_events_send_fresh_snapshots_and_only_the_latest_is_replayed(run_on_commit, editor, post):
-    first, second = PublishedEntryFactory(post=post, headline="First pin"), PublishedEntryFactory(post=post, headline="Second pin")
+    first, second = (
+        PublishedEntryFactory(post=post, headline="First pin"),
+        PublishedEntryFactory(post=post, headline="Second pin"),
+    )
     for entry in (first, second):
         Entry.objects.filter(pk=entry.pk).update(announced_at=timezone.now())
     run_on_commit(workflow.pin, entry=first, user=editor)
@@ -208,7 +211,9 @@ async def read_events(response, count, timeout=5.0):
             buffer += await iterator.__anext__()
             while b"\n\n" in buffer:
                 block, buffer = buffer.split(b"\n\n", 1)
-                lines = dict(line.split(": ", 1) for line in block.decode().splitlines() if ": " in line and not line.startswith(":"))
+                lines = dict(
+                    line.split(": ", 1) for line in block.decode().splitlines() if ": " in line and not line.startswith(":")
+                )
                 if "data" in lines:
                     found.append((int(lines["id"]), json.loads(lines["data"])))
     return found, iterator
@@ -227,7 +232,9 @@ async def test_a_reader_who_reconnects_gets_exactly_what_they_missed_in_order(fr
     editor, post = editor_async
     entries = [await sync_to_async(publish_now)(post, f"Update {n}", editor) for n in range(5)]
     ids = await sync_to_async(lambda: list(LiveEvent.objects.filter(post=post).values_list("pk", flat=True)))()
-    response = await AsyncClient().get(reverse("liveupdates:post_stream", args=[post.slug]), headers={"Last-Event-ID": str(ids[1])})
+    response = await AsyncClient().get(
+        reverse("liveupdates:post_stream", args=[post.slug]), headers={"Last-Event-ID": str(ids[1])}
+    )
     assert response["Content-Type"].startswith("text/event-stream")
     found, iterator = await read_events(response, 3)
     await iterator.aclose()
@@ -345,8 +352,6 @@ def test_malformed_cursors_are_ignored_not_fatal():
     assert live.parse_cursor("42") == 42
 
 
-
-
 # --- The lean ASGI endpoint that production routes readers to ------------------------------
 
 
@@ -370,9 +375,18 @@ async def asgi_call(path, query=b"", headers=(), stop_after=None, timeout=5.0):
             disconnect.set()
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers], "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
     }
     async with asyncio.timeout(timeout):
         await application(scope, receive, send)
@@ -422,13 +436,21 @@ def test_ending_coverage_in_the_admin_tells_live_readers(client, editor, post, d
     client.force_login(editor)
     ended = timezone.localtime(timezone.now() - timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:liveupdates_livepost_change", args=[post.pk]), {
-            "column": post.column.pk, "headline": post.headline, "slug": post.slug, "summary": post.summary,
-            "coverage_start_0": timezone.localtime(post.coverage_start).strftime("%Y-%m-%d"),
-            "coverage_start_1": timezone.localtime(post.coverage_start).strftime("%H:%M:%S"),
-            "coverage_end_0": ended.strftime("%Y-%m-%d"), "coverage_end_1": ended.strftime("%H:%M:%S"),
-            "lead_image_alt": "", "lead_image_credit": "",
-        })
+        response = client.post(
+            reverse("admin:liveupdates_livepost_change", args=[post.pk]),
+            {
+                "column": post.column.pk,
+                "headline": post.headline,
+                "slug": post.slug,
+                "summary": post.summary,
+                "coverage_start_0": timezone.localtime(post.coverage_start).strftime("%Y-%m-%d"),
+                "coverage_start_1": timezone.localtime(post.coverage_start).strftime("%H:%M:%S"),
+                "coverage_end_0": ended.strftime("%Y-%m-%d"),
+                "coverage_end_1": ended.strftime("%H:%M:%S"),
+                "lead_image_alt": "",
+                "lead_image_credit": "",
+            },
+        )
     assert response.status_code == 302, response.content.decode()[:3000]
     [event] = events(post)
     assert event == {"type": "coverage", "live": False, "public": True, "coverage_end": event["coverage_end"]}
@@ -444,7 +466,10 @@ async def test_a_reader_more_than_a_thousand_events_behind_still_gets_the_remova
         cursor = live.latest_event_id(post)
         other = PublishedEntryFactory(post=post)
         LiveEvent.objects.bulk_create(
-            [LiveEvent(post=post, entry=other, kind="update", payload={"type": "update", "entry": other.pk, "html": ""}) for _ in range(1500)]
+            [
+                LiveEvent(post=post, entry=other, kind="update", payload={"type": "update", "entry": other.pk, "html": ""})
+                for _ in range(1500)
+            ]
         )
         workflow.withdraw(entry=Entry.objects.get(pk=entry.pk), user=editor, reason="Legal")
         return entry, cursor

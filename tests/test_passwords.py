@@ -8,17 +8,25 @@ pytestmark = pytest.mark.django_db
 
 def change_password(client, user, new):
     client.force_login(user)
-    return client.post(reverse("admin:password_change"), {
-        "old_password": "correct horse battery staple", "new_password1": new, "new_password2": new,
-    })
+    return client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": new,
+            "new_password2": new,
+        },
+    )
 
 
-@pytest.mark.parametrize("weak, reason", [
-    ("Syria2015", "at least 12 characters"),
-    ("password1234", "too common"),
-    ("193847561029", "entirely numeric"),
-    ("journalistjo1", "too similar"),
-])
+@pytest.mark.parametrize(
+    "weak, reason",
+    [
+        ("Syria2015", "at least 12 characters"),
+        ("password1234", "too common"),
+        ("193847561029", "entirely numeric"),
+        ("journalistjo1", "too similar"),
+    ],
+)
 def test_a_weak_password_is_refused_with_the_reason(client, journalist, weak, reason):
     journalist.set_password("correct horse battery staple")
     journalist.email = "journalistjo1@example.org"

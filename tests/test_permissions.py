@@ -54,7 +54,9 @@ TRANSITIONS = [
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action, status, data, field, value, allowed", TRANSITIONS, ids=[f"{t[0]}-{t[1]}" for t in TRANSITIONS])
-def test_workflow_actions_by_role_through_forged_posts(as_role, journalist, post, role, action, status, data, field, value, allowed):
+def test_workflow_actions_by_role_through_forged_posts(
+    as_role, journalist, post, role, action, status, data, field, value, allowed
+):
     entry = make_entry(status, journalist, post)
     before = getattr(entry, field)
     response = workflow_post(as_role(role), entry, action, **data)
@@ -108,9 +110,17 @@ def test_editing_an_entry_in_the_admin_by_role(as_role, journalist, post, role, 
     client = as_role(role)
     url = reverse("admin:liveupdates_entry_change", args=[entry.pk])
     data = {
-        "post": post.pk, "headline": "Forged headline", "body": "<p>Forged</p>", "tags": "",
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "loaded_version": entry.version,
+        "post": post.pk,
+        "headline": "Forged headline",
+        "body": "<p>Forged</p>",
+        "tags": "",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "corrections-TOTAL_FORMS": "0",
+        "corrections-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+        "loaded_version": entry.version,
     }
     response = client.post(url, data)
     entry.refresh_from_db()
@@ -122,20 +132,26 @@ def test_editing_an_entry_in_the_admin_by_role(as_role, journalist, post, role, 
         assert response.status_code in (302, 403)
 
 
-@pytest.mark.parametrize("role, expected", [("anonymous", 302), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)])
+@pytest.mark.parametrize(
+    "role, expected", [("anonymous", 302), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)]
+)
 def test_viewing_a_draft_in_the_admin_by_role(as_role, journalist, post, role, expected):
     entry = make_entry(EntryStatus.DRAFT, journalist, post)
     response = as_role(role).get(reverse("admin:liveupdates_entry_change", args=[entry.pk]))
     assert response.status_code == expected
 
 
-@pytest.mark.parametrize("role, expected", [("anonymous", 403), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)])
+@pytest.mark.parametrize(
+    "role, expected", [("anonymous", 403), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)]
+)
 def test_previewing_a_draft_by_role(as_role, journalist, post, role, expected):
     entry = make_entry(EntryStatus.DRAFT, journalist, post)
     assert as_role(role).get(reverse("liveupdates:preview_entry", args=[entry.pk])).status_code == expected
 
 
-@pytest.mark.parametrize("role, expected", [("anonymous", 403), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)])
+@pytest.mark.parametrize(
+    "role, expected", [("anonymous", 403), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)]
+)
 def test_uploading_an_image_by_role(as_role, role, expected):
     assert upload(as_role(role), "a.jpg", jpeg_with_gps()).status_code == expected
 
@@ -159,7 +175,9 @@ def test_managing_reference_data_by_role(as_role, role, model):
         assert response.status_code in (302, 403)
 
 
-@pytest.mark.parametrize("role, expected", [("anonymous", 302), ("author", 403), ("other_journalist", 403), ("editor", 200), ("superuser", 200)])
+@pytest.mark.parametrize(
+    "role, expected", [("anonymous", 302), ("author", 403), ("other_journalist", 403), ("editor", 200), ("superuser", 200)]
+)
 def test_the_review_queue_is_for_editors(as_role, role, expected):
     assert as_role(role).get(reverse("admin:liveupdates_entry_review")).status_code == expected
 
@@ -177,7 +195,10 @@ def test_publishing_a_live_post_by_role(as_role, role):
 def test_a_journalist_cannot_delete_a_published_entry_even_in_bulk(as_role, journalist, post):
     entry = make_entry(EntryStatus.PUBLISHED, journalist, post)
     client = as_role("editor")
-    client.post(reverse("admin:liveupdates_entry_changelist"), {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
+    client.post(
+        reverse("admin:liveupdates_entry_changelist"),
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+    )
     assert Entry.objects.filter(pk=entry.pk).exists()
     assert client.get(reverse("admin:liveupdates_entry_delete", args=[entry.pk])).status_code == 403
 
@@ -223,7 +244,9 @@ def test_withdrawing_with_a_public_note_by_role_through_a_forged_post(as_role, j
     assert (entry.removal_note == "Forged note") is (role in {"editor", "superuser"})
 
 
-@pytest.mark.parametrize("role, expected", [("anonymous", 302), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)])
+@pytest.mark.parametrize(
+    "role, expected", [("anonymous", 302), ("author", 200), ("other_journalist", 200), ("editor", 200), ("superuser", 200)]
+)
 def test_viewing_an_entrys_history_by_role(as_role, journalist, post, role, expected):
     entry = make_entry(EntryStatus.DRAFT, journalist, post)
     assert as_role(role).get(reverse("admin:liveupdates_entry_history", args=[entry.pk])).status_code == expected

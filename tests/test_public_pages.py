@@ -29,7 +29,7 @@ now = timezone.now
 
 def entry_ids(response):
     html = response.content.decode()
-    stream = html[html.index('id="entries"'):]
+    stream = html[html.index('id="entries"') :]
     return [int(pk) for pk in re.findall(r'<article id="entry-(\d+)"', stream)]
 
 
@@ -40,7 +40,9 @@ def hidden_entries(post):
         "draft": EntryFactory(post=post, headline="Secret draft"),
         "in review": EntryFactory(post=post, headline="Secret in review", status=EntryStatus.IN_REVIEW),
         "withdrawn": EntryFactory(post=post, headline="Secret withdrawn", status=EntryStatus.WITHDRAWN, published_at=now()),
-        "scheduled": EntryFactory(post=post, headline="Secret scheduled", status=EntryStatus.PUBLISHED, published_at=now() + timedelta(hours=1)),
+        "scheduled": EntryFactory(
+            post=post, headline="Secret scheduled", status=EntryStatus.PUBLISHED, published_at=now() + timedelta(hours=1)
+        ),
     }
 
 
@@ -68,8 +70,12 @@ def test_unpublished_entries_never_appear_on_any_public_page(client, post, hidde
     CitationFactory(entry=entry, source=source)
     entry.tags.add("secret-tag")
     pages = [
-        reverse("liveupdates:home"), post.get_absolute_url(), post.column.get_absolute_url(),
-        author.get_absolute_url(), place.get_absolute_url(), source.get_absolute_url(),
+        reverse("liveupdates:home"),
+        post.get_absolute_url(),
+        post.column.get_absolute_url(),
+        author.get_absolute_url(),
+        place.get_absolute_url(),
+        source.get_absolute_url(),
         reverse("liveupdates:tag", args=["secret-tag"]),
     ]
     for url in pages:
@@ -190,6 +196,7 @@ def test_a_post_links_to_the_previous_and_next_published_posts_of_its_column(cli
 def test_a_post_says_when_its_coverage_has_ended(client):
     ended = LivePostFactory(coverage_end=now() - timedelta(hours=1))
     live = LivePostFactory()
+
     def coverage_state(post):
         html = client.get(post.get_absolute_url()).content.decode()
         return re.search(r'<p class="coverage" id="coverage-state">(.*?)</p>', html, re.S).group(1)
@@ -258,7 +265,15 @@ def test_author_source_and_tag_pages_list_their_published_entries_newest_first(c
 
 @pytest.mark.parametrize(
     "url",
-    ["/live/no-such-post/", "/columns/nope/", "/authors/nope/", "/places/nope/", "/sources/nope/", "/tags/nope/", "/live/x/entries/999999/"],
+    [
+        "/live/no-such-post/",
+        "/columns/nope/",
+        "/authors/nope/",
+        "/places/nope/",
+        "/sources/nope/",
+        "/tags/nope/",
+        "/live/x/entries/999999/",
+    ],
 )
 def test_unknown_slugs_are_404_not_500(client, url, db):
     response = client.get(url)

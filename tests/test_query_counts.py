@@ -20,8 +20,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def subjects(db):
-    return {"author": AuthorFactory(slug="shared-author"), "place": PlaceFactory(slug="shared-place"),
-            "source": SourceFactory(slug="shared-source")}
+    return {
+        "author": AuthorFactory(slug="shared-author"),
+        "place": PlaceFactory(slug="shared-place"),
+        "source": SourceFactory(slug="shared-source"),
+    }
 
 
 def fill(post, subjects, editor, n):
@@ -40,12 +43,29 @@ def fill(post, subjects, editor, n):
 def pages(post):
     slug = post.slug
     return [
-        "/", post.get_absolute_url(), reverse("liveupdates:column", args=[post.column.slug]),
-        "/authors/shared-author/", "/places/shared-place/", "/sources/shared-source/", "/tags/shared/",
-        reverse("liveupdates:search") + "?q=strikes", f"/live/{slug}/feed/", f"/live/{slug}/feed/atom/", "/feed/",
-        "/authors/shared-author/feed/", "/tags/shared/feed/", f"/live/{slug}/updates.json?after=0",
-        "/sitemap.xml", "/news-sitemap.xml",
-        f"/api/entries?post={slug}", "/api/entries", "/api/posts", "/api/authors", "/api/places", "/api/sources", "/api/columns",
+        "/",
+        post.get_absolute_url(),
+        reverse("liveupdates:column", args=[post.column.slug]),
+        "/authors/shared-author/",
+        "/places/shared-place/",
+        "/sources/shared-source/",
+        "/tags/shared/",
+        reverse("liveupdates:search") + "?q=strikes",
+        f"/live/{slug}/feed/",
+        f"/live/{slug}/feed/atom/",
+        "/feed/",
+        "/authors/shared-author/feed/",
+        "/tags/shared/feed/",
+        f"/live/{slug}/updates.json?after=0",
+        "/sitemap.xml",
+        "/news-sitemap.xml",
+        f"/api/entries?post={slug}",
+        "/api/entries",
+        "/api/posts",
+        "/api/authors",
+        "/api/places",
+        "/api/sources",
+        "/api/columns",
     ]
 
 

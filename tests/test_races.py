@@ -146,7 +146,9 @@ def assert_entry_matches_audit_log(entry_id):
     entry = Entry.objects.get(pk=entry_id)
     event = last_workflow_event(entry_id=entry_id)
     assert event is not None, f"entry {entry_id} has no workflow event"
-    history = list(WorkflowEvent.objects.filter(entry_id=entry_id).order_by("pk").values_list("pk", "action", "from_status", "to_status"))
+    history = list(
+        WorkflowEvent.objects.filter(entry_id=entry_id).order_by("pk").values_list("pk", "action", "from_status", "to_status")
+    )
     assert entry.status == event.to_status, (
         f"entry {entry_id} is {entry.status!r} but its last workflow event ({event.action}) says {event.to_status!r}; "
         f"audit log: {history}"
@@ -284,9 +286,9 @@ def test_a_stale_admin_save_after_a_withdrawal_does_not_publish_the_entry_again(
     assert stale.status == EntryStatus.PUBLISHED
 
     # Meanwhile another editor withdraws it, on another connection, and that commits.
-    [withdrawal] = run_together(Worker(
-        lambda: workflow.withdraw(entry=Entry.objects.get(pk=entry.pk), user=other_editor, reason="Agency retracted")
-    ))
+    [withdrawal] = run_together(
+        Worker(lambda: workflow.withdraw(entry=Entry.objects.get(pk=entry.pk), user=other_editor, reason="Agency retracted"))
+    )
     assert withdrawal.error is None, withdrawal.error
     assert Entry.objects.get(pk=entry.pk).status == EntryStatus.WITHDRAWN
 
@@ -453,11 +455,15 @@ def test_unpublishing_a_post_while_entries_are_published_into_it_ends_as_the_aud
                 problems.append(f"round {round_}: entry {entry.pk} of the unpublished post is still readable")
         post_level = _post_level_events(post.pk)
         if not post_level or post_level[-1][1] != live.COVERAGE or post_level[-1][2].get("public") is not False:
-            problems.append(f"round {round_}: the last post-level live event is {post_level[-1:] or None}, not coverage public:false")
+            problems.append(
+                f"round {round_}: the last post-level live event is {post_level[-1:] or None}, not coverage public:false"
+            )
             continue
         closed_at = post_level[-1][0]
         late = list(
-            LiveEvent.objects.filter(post_id=post.pk, pk__gt=closed_at, kind__in=[live.ADD, live.UPDATE]).values_list("pk", "kind", "entry_id")
+            LiveEvent.objects.filter(post_id=post.pk, pk__gt=closed_at, kind__in=[live.ADD, live.UPDATE]).values_list(
+                "pk", "kind", "entry_id"
+            )
         )
         if late:
             problems.append(
@@ -494,7 +500,9 @@ def pinned_on_a_fresh_page(post):
 def assert_served_page_pins(post, expected):
     """The page a reader loading it now is served (caches included) has `expected` in its pinned slot."""
     served = _pinned_on_page(post)
-    assert served == expected, f"the live page a reader loads now pins {served}, a page rendered now pins {expected} (a stale cached page)"
+    assert served == expected, (
+        f"the live page a reader loads now pins {served}, a page rendered now pins {expected} (a stale cached page)"
+    )
 
 
 def pinned_for_a_reader(post, page_pinned, cursor):
@@ -533,7 +541,8 @@ def test_pinning_a_draft_never_silently_unpins_what_readers_see(editor, journali
 def _pinned_says_the_audit_log(entry_id):
     actions = list(
         WorkflowEvent.objects.filter(entry_id=entry_id, action__in=["pinned", "unpinned", "withdrawn"])
-        .order_by("pk").values_list("action", flat=True)
+        .order_by("pk")
+        .values_list("action", flat=True)
     )
     return bool(actions) and actions[-1] == "pinned"
 

@@ -15,12 +15,18 @@ pytestmark = pytest.mark.django_db
 
 def admin_save(client, entry, **changes):
     data = {
-        "post": entry.post_id, "headline": entry.headline, "body": entry.body,
+        "post": entry.post_id,
+        "headline": entry.headline,
+        "body": entry.body,
         "tags": edit_string_for_tags(list(entry.tags.all())),
-        "authors": [a.pk for a in entry.authors.all()], "places": [p.pk for p in entry.places.all()],
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0",
-        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+        "authors": [a.pk for a in entry.authors.all()],
+        "places": [p.pk for p in entry.places.all()],
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "corrections-TOTAL_FORMS": "0",
+        "corrections-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
         "loaded_version": Entry.objects.get(pk=entry.pk).version,
         **changes,
     }
@@ -33,16 +39,36 @@ def edited_entry(client, editor, post):
     client.force_login(editor)
     author, place, source = AuthorFactory(name="Faisal Irshaid"), PlaceFactory(name="Douma"), SourceFactory(name="LCC")
     entry = EntryFactory(post=post, created_by=editor, headline="Strikes on Douma", body="<p>Seven strikes hit Douma.</p>")
-    admin_save(client, entry, authors=[author.pk], places=[place.pk], tags='"air strikes"',
-               **{"citations-TOTAL_FORMS": "1", "citations-0-source": source.pk, "citations-0-url": ""})
+    admin_save(
+        client,
+        entry,
+        authors=[author.pk],
+        places=[place.pk],
+        tags='"air strikes"',
+        **{"citations-TOTAL_FORMS": "1", "citations-0-source": source.pk, "citations-0-url": ""},
+    )
     entry.refresh_from_db()
     citation = entry.citations.get()
     entry.refresh_from_db()
-    kept_citation = {"citations-TOTAL_FORMS": "1", "citations-INITIAL_FORMS": "1", "citations-0-id": citation.pk,
-                     "citations-0-entry": entry.pk, "citations-0-source": source.pk, "citations-0-url": ""}
-    admin_save(client, entry, headline="Fourteen killed in Douma", body="<p>Seven strikes hit Douma, killing 14.</p>", **kept_citation)
+    kept_citation = {
+        "citations-TOTAL_FORMS": "1",
+        "citations-INITIAL_FORMS": "1",
+        "citations-0-id": citation.pk,
+        "citations-0-entry": entry.pk,
+        "citations-0-source": source.pk,
+        "citations-0-url": "",
+    }
+    admin_save(
+        client, entry, headline="Fourteen killed in Douma", body="<p>Seven strikes hit Douma, killing 14.</p>", **kept_citation
+    )
     entry.refresh_from_db()
-    admin_save(client, entry, body="<p>Seven strikes hit Douma, killing 14 civilians and wounding 20.</p>", tags="casualties", **kept_citation)
+    admin_save(
+        client,
+        entry,
+        body="<p>Seven strikes hit Douma, killing 14 civilians and wounding 20.</p>",
+        tags="casualties",
+        **kept_citation,
+    )
     entry.refresh_from_db()
     return entry
 
@@ -119,7 +145,7 @@ def test_restoring_a_published_entry_tells_live_readers(client, edited_entry, ed
 
 def test_a_restored_text_is_sanitised_again(edited_entry, editor):
     version = Version.objects.get_for_object(edited_entry).first()
-    data = version.serialized_data.replace("Seven strikes", '<img src=x onerror=alert(1)>Seven strikes')
+    data = version.serialized_data.replace("Seven strikes", "<img src=x onerror=alert(1)>Seven strikes")
     Version.objects.filter(pk=version.pk).update(serialized_data=data)
     workflow.restore(entry=edited_entry, user=editor, version=Version.objects.get(pk=version.pk))
     assert "onerror" not in Entry.objects.get(pk=edited_entry.pk).body
@@ -153,7 +179,10 @@ def test_an_unknown_revision_is_a_404_not_a_500(client, edited_entry):
 
 def test_desk_compose_records_the_first_revision(client, journalist, post):
     client.force_login(journalist)
-    client.post(reverse("admin:liveupdates_livepost_desk", args=[post.pk]), {"headline": "Jets over Sukayk", "body": "<p>Jets seen.</p>", "tags": "", "intent": "draft"})
+    client.post(
+        reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+        {"headline": "Jets over Sukayk", "body": "<p>Jets seen.</p>", "tags": "", "intent": "draft"},
+    )
     entry = Entry.objects.get(headline="Jets over Sukayk")
     [version] = Version.objects.get_for_object(entry)
     assert version.revision.user == journalist
@@ -164,11 +193,21 @@ def test_live_post_saves_are_kept_and_restorable(client, editor, post):
     url = reverse("admin:liveupdates_livepost_change", args=[post.pk])
 
     def save(headline):
-        return client.post(url, {
-            "column": post.column_id, "headline": headline, "slug": post.slug, "summary": post.summary,
-            "coverage_start_0": "2026-11-25", "coverage_start_1": "08:00:00", "coverage_end_0": "", "coverage_end_1": "",
-            "lead_image_alt": "", "lead_image_credit": "",
-        })
+        return client.post(
+            url,
+            {
+                "column": post.column_id,
+                "headline": headline,
+                "slug": post.slug,
+                "summary": post.summary,
+                "coverage_start_0": "2026-11-25",
+                "coverage_start_1": "08:00:00",
+                "coverage_end_0": "",
+                "coverage_end_1": "",
+                "lead_image_alt": "",
+                "lead_image_credit": "",
+            },
+        )
 
     assert save("Russia strikes the south").status_code == 302
     assert save("Russia strikes the south and Douma").status_code == 302
@@ -196,7 +235,9 @@ def test_a_post_revision_whose_address_is_now_taken_is_refused_with_a_reason(cli
     assert LivePost.objects.get(pk=post.pk).slug == "moved"
 
 
-@pytest.mark.parametrize("role, can_restore", [("author", False), ("other_journalist", False), ("editor", True), ("superuser", True)])
+@pytest.mark.parametrize(
+    "role, can_restore", [("author", False), ("other_journalist", False), ("editor", True), ("superuser", True)]
+)
 def test_restoring_a_published_entry_by_role(client, journalist, other_journalist, editor, superuser, post, role, can_restore):
     users = {"author": journalist, "other_journalist": other_journalist, "editor": editor, "superuser": superuser}
     entry = EntryFactory(post=post, created_by=journalist, headline="First words")

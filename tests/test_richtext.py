@@ -10,7 +10,7 @@ from .factories import EntryFactory
 pytestmark = pytest.mark.django_db
 
 ATTACKS = [
-    '<script>alert(1)</script>',
+    "<script>alert(1)</script>",
     '<img src="/media/x.jpg" onerror="alert(1)" alt="x">',
     '<a href="javascript:alert(1)">click</a>',
     '<a href="JaVaScRiPt:alert(1)">click</a>',
@@ -18,7 +18,7 @@ ATTACKS = [
     '<p style="background:url(javascript:alert(1))">x</p>',
     '<iframe src="https://evil.example/embed/x"></iframe>',
     '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
-    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     '<object data="javascript:alert(1)"></object>',
     '<form action="javascript:alert(1)"><button>x</button></form>',
@@ -43,8 +43,16 @@ def test_editorial_markup_survives():
         '<figure><img src="/media/uploads/a.jpg" alt="Smoke" width="10" height="10"><figcaption>Credit</figcaption></figure>'
     )
     cleaned = richtext.sanitize(html)
-    for kept in ("<strong>Bold</strong>", "<em>it</em>", 'href="https://example.org/x"', "<blockquote>", "<li>one</li>",
-                 'src="/media/uploads/a.jpg"', 'alt="Smoke"', "<figcaption>Credit</figcaption>"):
+    for kept in (
+        "<strong>Bold</strong>",
+        "<em>it</em>",
+        'href="https://example.org/x"',
+        "<blockquote>",
+        "<li>one</li>",
+        'src="/media/uploads/a.jpg"',
+        'alt="Smoke"',
+        "<figcaption>Credit</figcaption>",
+    ):
         assert kept in cleaned
     assert 'rel="noopener noreferrer nofollow"' in cleaned
 
@@ -56,7 +64,12 @@ def test_youtube_embeds_are_rewritten_to_the_privacy_enhanced_player():
 
 @pytest.mark.parametrize(
     "src",
-    ["https://evil.example/embed/abcdef", "http://www.youtube.com/embed/abcDEF12345", "https://www.youtube.com/watch?v=abc", "//www.youtube.com/embed/abcDEF12345"],
+    [
+        "https://evil.example/embed/abcdef",
+        "http://www.youtube.com/embed/abcDEF12345",
+        "https://www.youtube.com/watch?v=abc",
+        "//www.youtube.com/embed/abcDEF12345",
+    ],
 )
 def test_other_embeds_are_dropped_entirely(src):
     assert "<iframe" not in richtext.sanitize(f'<p>x</p><iframe src="{src}"></iframe>')
@@ -68,8 +81,11 @@ def test_images_from_outside_our_uploads_are_dropped(src):
 
 
 def test_images_without_alt_are_found():
-    assert richtext.images_without_alt('<img src="/media/a.jpg"><img src="/media/b.jpg" alt=" "><img src="/media/c.jpg" alt="ok">') == [
-        '<img src="/media/a.jpg">', '<img src="/media/b.jpg" alt=" ">',
+    assert richtext.images_without_alt(
+        '<img src="/media/a.jpg"><img src="/media/b.jpg" alt=" "><img src="/media/c.jpg" alt="ok">'
+    ) == [
+        '<img src="/media/a.jpg">',
+        '<img src="/media/b.jpg" alt=" ">',
     ]
 
 
@@ -78,7 +94,9 @@ def test_excerpt_is_plain_text():
 
 
 def test_videos_render_as_click_to_load_facades_with_no_third_party_request():
-    html = richtext.render('<p>Watch:</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Su-34 over al-Harra"></iframe>')
+    html = richtext.render(
+        '<p>Watch:</p><iframe src="https://www.youtube.com/embed/abcDEF12345" title="Su-34 over al-Harra"></iframe>'
+    )
     assert "<iframe" not in html
     assert 'data-embed="https://www.youtube-nocookie.com/embed/abcDEF12345?autoplay=1"' in html
     assert '<a class="video-facade__link" href="https://www.youtube-nocookie.com/embed/abcDEF12345"' in html
@@ -86,5 +104,7 @@ def test_videos_render_as_click_to_load_facades_with_no_third_party_request():
 
 
 def test_a_video_title_cannot_inject_markup_into_the_facade():
-    html = richtext.render('<iframe src="https://www.youtube.com/embed/abcDEF12345" title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>')
+    html = richtext.render(
+        '<iframe src="https://www.youtube.com/embed/abcDEF12345" title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>'
+    )
     assert "<script" not in html

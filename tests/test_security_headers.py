@@ -44,7 +44,9 @@ def test_the_upload_callback_runs_only_its_own_script_by_nonce(client, journalis
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(journalist)
-    response = client.post(reverse("richtext_image_upload") + "?CKEditorFuncNum=1", {"upload": SimpleUploadedFile("x.txt", b"no")})
+    response = client.post(
+        reverse("richtext_image_upload") + "?CKEditorFuncNum=1", {"upload": SimpleUploadedFile("x.txt", b"no")}
+    )
     csp = policy(response)
     nonce = csp["script-src"].split("'nonce-")[1].rstrip("'")
     assert f'<script nonce="{nonce}">' in response.content.decode()

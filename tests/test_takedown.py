@@ -164,7 +164,9 @@ def test_a_reader_who_refuses_gzip_gets_plain_html(client, post):
 
 
 def test_an_unpublished_neighbour_is_no_longer_linked_at_once(client, act, editor, post):
-    older = LivePostFactory(column=post.column, coverage_start=post.coverage_start - timedelta(days=1), headline="Yesterday in Daraa")
+    older = LivePostFactory(
+        column=post.column, coverage_start=post.coverage_start - timedelta(days=1), headline="Yesterday in Daraa"
+    )
     assert "Yesterday in Daraa" in client.get(post.get_absolute_url()).content.decode()
     act(workflow.unpublish_post, post=older, user=editor)
     assert "Yesterday in Daraa" not in client.get(post.get_absolute_url()).content.decode()
@@ -186,7 +188,10 @@ def test_live_stops_saying_live_the_moment_coverage_ends(client, post, time_mach
 def test_a_poll_moves_past_a_batch_of_events_it_may_not_show(client, act, editor, post):
     entry = shown(act, editor, post)
     LiveEvent.objects.bulk_create(
-        [LiveEvent(post=post, entry=entry, kind="update", payload={"type": "update", "entry": entry.pk, "html": "x"}) for _ in range(120)]
+        [
+            LiveEvent(post=post, entry=entry, kind="update", payload={"type": "update", "entry": entry.pk, "html": "x"})
+            for _ in range(120)
+        ]
     )
     act(workflow.withdraw, entry=fresh(entry), user=editor, reason="Legal")
     first = client.get(f"/live/{post.slug}/updates.json?after=0").json()

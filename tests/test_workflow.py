@@ -334,9 +334,7 @@ def test_an_inactive_editor_can_do_nothing(editor, journalist):
 # --- who may edit ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "status, expected", [(DRAFT, True), (IN_REVIEW, False), (PUBLISHED, False), (WITHDRAWN, False)]
-)
+@pytest.mark.parametrize("status, expected", [(DRAFT, True), (IN_REVIEW, False), (PUBLISHED, False), (WITHDRAWN, False)])
 def test_journalist_edits_own_entry_only_while_it_is_a_draft(journalist, status, expected):
     assert workflow.can_edit(journalist, entry_in(status, author=journalist)) is expected
 

@@ -39,8 +39,12 @@ def poisoned(editor, django_capture_on_commit_callbacks):
     """A published live post whose every text field, entry by entry, carries one payload."""
     column = Column.objects.create(name=PAYLOADS[0][:100], slug="poisoned", description=PAYLOADS[1])
     post = LivePost.objects.create(
-        column=column, headline=PAYLOADS[2][:200], slug="poisoned-post", summary=PAYLOADS[3],
-        coverage_start=timezone.now() - timedelta(hours=5), created_by=editor,
+        column=column,
+        headline=PAYLOADS[2][:200],
+        slug="poisoned-post",
+        summary=PAYLOADS[3],
+        coverage_start=timezone.now() - timedelta(hours=5),
+        created_by=editor,
     )
     workflow.publish_post(post=post, user=editor, at=timezone.now() - timedelta(hours=5))
     entries = []
@@ -48,8 +52,16 @@ def poisoned(editor, django_capture_on_commit_callbacks):
         for index, payload in enumerate(PAYLOADS):
             author = Author.objects.create(name=payload[:120], slug=f"author-{index}", bio=payload)
             place = Place.objects.create(name=payload[:120], slug=f"place-{index}", kind="town", alternative_names=payload[:200])
-            source = Source.objects.create(name=payload[:120], slug=f"source-{index}", kind="news_agency", description=payload, homepage="https://example.org/" if index % 2 else "javascript:alert(1)")
-            entry = Entry.objects.create(post=post, headline=payload[:200], body=f"<p>Update {index}</p>{payload}", created_by=editor)
+            source = Source.objects.create(
+                name=payload[:120],
+                slug=f"source-{index}",
+                kind="news_agency",
+                description=payload,
+                homepage="https://example.org/" if index % 2 else "javascript:alert(1)",
+            )
+            entry = Entry.objects.create(
+                post=post, headline=payload[:200], body=f"<p>Update {index}</p>{payload}", created_by=editor
+            )
             entry.authors.add(author)
             entry.places.add(place)
             Citation.objects.create(entry=entry, source=source, url=payload if index % 2 else "javascript:alert(1)")
@@ -117,9 +129,14 @@ def test_no_payload_survives_into_any_public_page(client, poisoned):
 
 def test_no_payload_survives_into_any_feed(client, poisoned):
     post, entries = poisoned
-    feeds = [reverse("liveupdates:feed_site"), reverse("liveupdates:feed_site_atom"),
-             reverse("liveupdates:feed_post", args=[post.slug]), reverse("liveupdates:feed_column", args=["poisoned"]),
-             reverse("liveupdates:feed_author", args=["author-3"]), reverse("liveupdates:feed_tag", args=["tag-8"])]
+    feeds = [
+        reverse("liveupdates:feed_site"),
+        reverse("liveupdates:feed_site_atom"),
+        reverse("liveupdates:feed_post", args=[post.slug]),
+        reverse("liveupdates:feed_column", args=["poisoned"]),
+        reverse("liveupdates:feed_author", args=["author-3"]),
+        reverse("liveupdates:feed_tag", args=["tag-8"]),
+    ]
     for url in feeds:
         response = client.get(url)
         assert response.status_code == 200, url

@@ -140,9 +140,7 @@ def announce_entry(entry_id, now=None):
     # skip_locked: a row locked by another transaction is a change in progress, which flags
     # the entry and announces it after its own commit; waiting for it would stall the
     # stream hub's one database thread (and every reader) behind a slow admin save.
-    entry = (
-        Entry.objects.select_for_update(of=("self",), skip_locked=True).select_related("post").filter(pk=entry_id).first()
-    )
+    entry = Entry.objects.select_for_update(of=("self",), skip_locked=True).select_related("post").filter(pk=entry_id).first()
     if entry is None:
         return None
     seen = entry.announced_at is not None
@@ -156,7 +154,9 @@ def announce_entry(entry_id, now=None):
         kind = REMOVE if seen else None  # a draft or a scheduled entry readers never saw
     if kind is None and not entry.live_pending:
         return None
-    Entry.objects.filter(pk=entry.pk).update(live_pending=False, announced_at=entry.announced_at or (now if kind == ADD else None))
+    Entry.objects.filter(pk=entry.pk).update(
+        live_pending=False, announced_at=entry.announced_at or (now if kind == ADD else None)
+    )
     if kind == REMOVE:
         _append(entry.post_id, REMOVE, _removal_payload(entry), entry.pk)
         try:
@@ -178,7 +178,9 @@ def announce_entry(entry_id, now=None):
 def _in_latest_snapshots(entry):
     """Whether readers' pinned slot or key events name `entry` (it was just unpinned or unmarked)."""
     for kind in (PINNED, KEY_EVENTS):
-        payload = LiveEvent.objects.filter(post_id=entry.post_id, kind=kind).order_by("-pk").values_list("payload", flat=True).first()
+        payload = (
+            LiveEvent.objects.filter(post_id=entry.post_id, kind=kind).order_by("-pk").values_list("payload", flat=True).first()
+        )
         if payload and (payload.get("entry") == entry.pk or entry.pk in payload.get("entries", ())):
             return True
     return False
@@ -275,7 +277,6 @@ def parse_cursor(value):
         return None
     cursor = int(value)
     return cursor if cursor < 2**63 else None
-
 
 
 def visible(events, removed_entries=()):

@@ -195,7 +195,9 @@ class Hub:
     def _rows_after(after):
         from liveupdates.models import LiveEvent
 
-        return list(LiveEvent.objects.filter(pk__gt=after).order_by("pk").values_list("pk", "post_id", "entry_id", "payload")[:1000])
+        return list(
+            LiveEvent.objects.filter(pk__gt=after).order_by("pk").values_list("pk", "post_id", "entry_id", "payload")[:1000]
+        )
 
     # --- readers ---
 
@@ -301,7 +303,9 @@ async def stream_events(post, cursor, reader=None):
             yield message
             last = event_id
         if post.coverage_end is not None and post.coverage_end <= timezone.now():
-            yield live.sse_message(last, {"type": live.COVERAGE, "live": False, "public": True, "coverage_end": post.coverage_end.isoformat()})
+            yield live.sse_message(
+                last, {"type": live.COVERAGE, "live": False, "public": True, "coverage_end": post.coverage_end.isoformat()}
+            )
             return
         deadline = time.monotonic() + MAX_STREAM
         while time.monotonic() < deadline and not reader.dropped:

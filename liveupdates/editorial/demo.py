@@ -57,9 +57,21 @@ PLACES = [
 # (slug, name, kind, homepage, one-line description)
 SOURCES = [
     ("smart-news-agency", "SMART News Agency", "news_agency", "", "Syrian opposition news agency that films on the front lines."),
-    ("local-coordination-committees", "Local Coordination Committees", "activist_network", "", "Network of Syrian activists reporting casualties and strikes (LCC)."),
+    (
+        "local-coordination-committees",
+        "Local Coordination Committees",
+        "activist_network",
+        "",
+        "Network of Syrian activists reporting casualties and strikes (LCC).",
+    ),
     ("syria-institute", "Syria Institute", "ngo", "", "Research group based in Aleppo."),
-    ("institute-for-the-study-of-war", "Institute for the Study of War", "think_tank", "https://www.understandingwar.org/", "Washington think tank that tracks the conflict."),
+    (
+        "institute-for-the-study-of-war",
+        "Institute for the Study of War",
+        "think_tank",
+        "https://www.understandingwar.org/",
+        "Washington think tank that tracks the conflict.",
+    ),
     ("now-lebanon", "NOW Lebanon", "news_site", "", "Lebanese news site."),
     ("alaraby-aljadeed", "Alaraby Aljadeed", "newspaper", "", "London-based Arabic daily."),
     ("qasioun-news-network", "Qasioun News Network", "news_agency", "", "Pro-opposition news network."),
@@ -100,13 +112,18 @@ PREVIOUS_ENTRIES = [
         "First strikes in the south",
         "<p>Russian aircraft have begun hitting rebel-held territory in southern Syria, close to the Golan Heights, "
         "the first time the campaign has reached this far south.</p>",
-        60 * 26, places=("golan-heights", "daraa-province"), tags=("air strikes", "southern front"), key_event=True,
+        60 * 26,
+        places=("golan-heights", "daraa-province"),
+        tags=("air strikes", "southern front"),
+        key_event=True,
     ),
     DemoEntry(
         "Why the south matters",
         "<p>Analysts read the new targets as a sign that Moscow is preparing the ground for a regime offensive "
         "along the Jordanian and Israeli-held frontiers.</p>",
-        60 * 25, places=("daraa-province",), tags=("southern front",),
+        60 * 25,
+        places=("daraa-province",),
+        tags=("southern front",),
     ),
 ]
 
@@ -115,24 +132,37 @@ MAIN_ENTRIES = [
         "Strikes on al-Harra and Tell Mutawwaq",
         "<p>Footage published by Qasioun News Network, which backs the opposition, shows Russian aircraft attacking "
         "the town of al-Harra and the nearby Tell Mutawwaq in Daraa province today.</p>",
-        400, places=("al-harra", "tell-mutawwaq"), sources=(("qasioun-news-network", ""),), tags=("air strikes", "southern front"),
+        400,
+        places=("al-harra", "tell-mutawwaq"),
+        sources=(("qasioun-news-network", ""),),
+        tags=("air strikes", "southern front"),
     ),
     DemoEntry(
         "Su-34 filmed over al-Harra",
         "<p>A video said to show a Russian Sukhoi Su-34 bomber passing over al-Harra:</p>"
         + VIDEO.format(id="Su34alHarra1", title="Su-34 bomber over al-Harra"),
-        385, places=("al-harra",), sources=(("qasioun-news-network", ""),), tags=("Su-34", "video"),
+        385,
+        places=("al-harra",),
+        sources=(("qasioun-news-network", ""),),
+        tags=("Su-34", "video"),
     ),
     DemoEntry(
         "Civilians hurt in al-Harra",
         "<p>The Local Coordination Committees say civilians were among the wounded in the strike on al-Harra.</p>",
-        370, places=("al-harra",), sources=(("local-coordination-committees", ""),), tags=("casualties",),
+        370,
+        places=("al-harra",),
+        sources=(("local-coordination-committees", ""),),
+        tags=("casualties",),
     ),
     DemoEntry(
         "Regime source: southern fronts to open soon",
         "<p>Citing al-Akhbar, the Lebanese daily close to Hezbollah, NOW Lebanon reports a Syrian regime source "
         "as saying the army expects to activate several fronts in the south very soon.</p>",
-        340, places=("daraa-province",), sources=(("al-akhbar", ""), ("now-lebanon", "")), tags=("southern front",), key_event=True,
+        340,
+        places=("daraa-province",),
+        sources=(("al-akhbar", ""), ("now-lebanon", "")),
+        tags=("southern front",),
+        key_event=True,
     ),
     DemoEntry(
         "Moscow asked Beirut for border intelligence",
@@ -141,28 +171,43 @@ MAIN_ENTRIES = [
         "<p>According to diplomatic sources quoted by the London-based paper, the request went through military channels "
         "between the two countries rather than the Russian embassy. Lebanese political sources said similar requests had "
         "arrived after the international coalition began striking ISIS.</p>",
-        300, places=("beirut", "lebanon"), sources=(("now-lebanon", ""), ("alaraby-aljadeed", "")), tags=("diplomacy", "Hezbollah"), key_event=True,
+        300,
+        places=("beirut", "lebanon"),
+        sources=(("now-lebanon", ""), ("alaraby-aljadeed", "")),
+        tags=("diplomacy", "Hezbollah"),
+        key_event=True,
     ),
     DemoEntry(
         "Fourteen civilians killed in Douma, activists say",
         "<p>Seven Russian air strikes on Douma, about 10 km north-east of Damascus, killed 14 civilians and wounded 20, "
         "according to the Local Coordination Committees. Videos posted online show smoke rising over the town and heavy "
         "damage to one neighbourhood.</p>",
-        240, places=("douma",), sources=(("local-coordination-committees", ""),), tags=("air strikes", "casualties"), key_event=True,
+        240,
+        places=("douma",),
+        sources=(("local-coordination-committees", ""),),
+        tags=("air strikes", "casualties"),
+        key_event=True,
         correction="An earlier version of this update placed Douma north-west of Damascus. It lies about 10 km to the north-east.",
     ),
     DemoEntry(
         "ISW: air campaign compensates for a stalled offensive",
         "<p>The Institute for the Study of War says Russia's air force has intensified its attacks on rebel-held parts of Aleppo "
         "because the regime and Iranian ground offensive launched earlier this month has largely stalled.</p>",
-        200, places=("aleppo",), sources=(("institute-for-the-study-of-war", "https://www.understandingwar.org/"),), tags=("analysis",),
+        200,
+        places=("aleppo",),
+        sources=(("institute-for-the-study-of-war", "https://www.understandingwar.org/"),),
+        tags=("analysis",),
     ),
     DemoEntry(
         "Cluster munition remnants photographed in al-Myassar",
         "<p>The Syria Institute, based in Aleppo, has published photographs of submunitions it says came from a cluster bomb "
         "dropped on the al-Myassar neighbourhood overnight. They resemble Russian AO-2.5RT anti-personnel bomblets, which "
         "are scattered from air-dropped cluster bombs.</p>",
-        160, places=("al-myassar",), sources=(("syria-institute", ""),), tags=("cluster munitions", "photo"), image="submunitions",
+        160,
+        places=("al-myassar",),
+        sources=(("syria-institute", ""),),
+        tags=("cluster munitions", "photo"),
+        image="submunitions",
     ),
     DemoEntry(
         "Strikes reported around Aleppo and Damascus",
@@ -170,7 +215,9 @@ MAIN_ENTRIES = [
         "a town some 15 km north-west of Aleppo, shows three strikes on the town, with homes clearly hit.</p>"
         "<p>The Local Coordination Committees also report bombing in the Firdous and Salhin neighbourhoods of Aleppo, in Deir Hafir "
         "and in the town of Tiba Emam, with casualties.</p>",
-        90, places=("hayyan", "firdous", "salhin", "deir-hafir", "tiba-emam", "damascus"), sources=(("local-coordination-committees", ""),),
+        90,
+        places=("hayyan", "firdous", "salhin", "deir-hafir", "tiba-emam", "damascus"),
+        sources=(("local-coordination-committees", ""),),
         tags=("air strikes",),
     ),
     DemoEntry(
@@ -179,16 +226,27 @@ MAIN_ENTRIES = [
         "<p>SMART News Agency footage shows Sham Corps fighters advancing on the village, followed by strikes from Su-34 and Su-25 "
         "aircraft and regime rocket artillery. Regime forces had captured Sukayk with Russian air support on 12 October.</p>"
         + VIDEO.format(id="SukaykSMART1", title="SMART News Agency footage from Sukayk"),
-        30, places=("sukayk",), sources=(("smart-news-agency", ""),), tags=("air strikes", "Su-34", "video"), key_event=True, pinned=True,
+        30,
+        places=("sukayk",),
+        sources=(("smart-news-agency", ""),),
+        tags=("air strikes", "Su-34", "video"),
+        key_event=True,
+        pinned=True,
     ),
 ]
 
 DRAFTS = [
     # (headline, body, submit for review?)
-    ("Checking reports of new strikes near Tell Mutawwaq",
-     "<p>Activists are posting about fresh strikes near Tell Mutawwaq. Waiting for a second source before we publish.</p>", False),
-    ("Hezbollah units said to be moving toward the border",
-     "<p>Unconfirmed: a Lebanese outlet says Hezbollah units are moving toward the Syrian border ahead of the southern offensive.</p>", True),
+    (
+        "Checking reports of new strikes near Tell Mutawwaq",
+        "<p>Activists are posting about fresh strikes near Tell Mutawwaq. Waiting for a second source before we publish.</p>",
+        False,
+    ),
+    (
+        "Hezbollah units said to be moving toward the border",
+        "<p>Unconfirmed: a Lebanese outlet says Hezbollah units are moving toward the Syrian border ahead of the southern offensive.</p>",
+        True,
+    ),
 ]
 
 PHOTO_ALT = {
@@ -247,8 +305,13 @@ def _post(column, spec, *, start, end, editor):
     post = LivePost.objects.filter(slug=spec["slug"]).first()
     if post is None:
         post = LivePost.objects.create(
-            column=column, slug=spec["slug"], headline=spec["headline"], summary=spec["summary"],
-            coverage_start=start, coverage_end=end, created_by=editor,
+            column=column,
+            slug=spec["slug"],
+            headline=spec["headline"],
+            summary=spec["summary"],
+            coverage_start=start,
+            coverage_end=end,
+            created_by=editor,
         )
         workflow.record_post_edit(post=post, user=editor, created=True)
     if post.status == PostStatus.DRAFT:
@@ -260,7 +323,9 @@ def _entry(post, spec, *, author, places, sources, editor, now):
     entry = Entry.objects.filter(post=post, headline=spec.headline).first()
     if entry is not None:
         return entry, False
-    entry = Entry.objects.create(post=post, headline=spec.headline, body=_body_with_image(spec), created_by=editor, updated_by=editor)
+    entry = Entry.objects.create(
+        post=post, headline=spec.headline, body=_body_with_image(spec), created_by=editor, updated_by=editor
+    )
     entry.authors.set([author])
     entry.places.set([places[slug] for slug in spec.places])
     for slug, url in spec.sources:
@@ -325,4 +390,3 @@ def load(*, editor=None, create_accounts=False):
         if submit:
             workflow.submit_for_review(entry=entry, user=journalist)
     return passwords, created
-

@@ -9,9 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liveupdates import richtext
 from liveupdates.editorial.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
-
 from liveupdates.models import Citation, CorrectionKind, Entry
-
 
 MAX_TAGS = 20
 TAG_LENGTH = 100  # taggit's Tag.name
@@ -40,7 +38,9 @@ class ComposeForm(CleanTagsMixin, forms.ModelForm):
     """The live desk's compose box: what a journalist needs to post an update fast."""
 
     sources = IdsChoiceField(
-        queryset=None, required=False, label=_("Sources"),
+        queryset=None,
+        required=False,
+        label=_("Sources"),
         help_text=_("Who the information comes from. Add the exact URL cited on the entry's full edit page."),
     )
 
@@ -71,13 +71,19 @@ class NoteForm(forms.Form):
     """The note an editor writes when returning or withdrawing an entry."""
 
     note = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000,
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
     )
 
 
 class WithdrawForm(NoteForm):
     public_note = forms.CharField(
-        label=_("Public note for readers"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Public note for readers"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Optional. Readers who saw the entry find this note in its place; its words are gone."),
     )
 
@@ -89,7 +95,8 @@ class CorrectionForm(forms.Form):
 
 class ScheduleForm(forms.Form):
     at = forms.DateTimeField(
-        label=_("Publish at"), required=False,
+        label=_("Publish at"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("Leave empty to publish now. A later time schedules the entry; it appears by itself then."),
     )

@@ -96,14 +96,16 @@ def entry_snapshots(versions):
     raws = []
     for version in versions:
         data = version.field_dict
-        raws.append({
-            "headline": data.get("headline", ""),
-            "body": data.get("body", ""),
-            "author_ids": list(data.get("authors", [])),
-            "place_ids": list(data.get("places", [])),
-            "citations": [(c["source_id"], c.get("url", "")) for c in citations[version.pk]],
-            "tag_ids": [t["tag_id"] for t in tagged[version.pk]],
-        })
+        raws.append(
+            {
+                "headline": data.get("headline", ""),
+                "body": data.get("body", ""),
+                "author_ids": list(data.get("authors", [])),
+                "place_ids": list(data.get("places", [])),
+                "citations": [(c["source_id"], c.get("url", "")) for c in citations[version.pk]],
+                "tag_ids": [t["tag_id"] for t in tagged[version.pk]],
+            }
+        )
     author = _name_lookup(Author, [pk for raw in raws for pk in raw["author_ids"]])
     place = _name_lookup(Place, [pk for raw in raws for pk in raw["place_ids"]])
     source = _name_lookup(Source, [pk for raw in raws for pk, _url in raw["citations"]])

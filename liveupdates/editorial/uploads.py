@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
-from django.utils.csp import CSP
 from django.utils import timezone
+from django.utils.csp import CSP
 from django.utils.html import escapejs
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -48,7 +48,9 @@ def upload_image(request):
         return JsonResponse({"uploaded": 0, "error": {"message": _("Log in as newsroom staff to upload images.")}}, status=403)
     token = request.POST.get("ckCsrfToken")
     if token is not None and token != request.COOKIES.get("ckCsrfToken"):
-        return JsonResponse({"uploaded": 0, "error": {"message": _("The upload form expired. Reload the page and try again.")}}, status=403)
+        return JsonResponse(
+            {"uploaded": 0, "error": {"message": _("The upload form expired. Reload the page and try again.")}}, status=403
+        )
     upload = request.FILES.get("upload")
     if upload is None:
         return _reply(request, error=_("No file was received. Choose an image and try again."))
@@ -57,5 +59,3 @@ def upload_image(request):
     except ValidationError as error:
         return _reply(request, error=" ".join(error.messages))
     return _reply(request, url=default_storage.url(name))
-
-

@@ -23,15 +23,24 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from django.db.models import F
-
 from liveupdates import richtext
-from liveupdates.editorial import revisions
-from liveupdates.models import Citation, Correction, CorrectionKind, Entry, EntryStatus, LivePost, PostStatus, WorkflowEvent, status_label
 from liveupdates.delivery import announcer, live
+from liveupdates.editorial import revisions
+from liveupdates.models import (
+    Citation,
+    Correction,
+    CorrectionKind,
+    Entry,
+    EntryStatus,
+    LivePost,
+    PostStatus,
+    WorkflowEvent,
+    status_label,
+)
 
 DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
     EntryStatus.DRAFT,
@@ -62,11 +71,7 @@ def can_edit(user, entry):
         return False
     if user.has_perm("liveupdates.review_entry"):
         return True
-    return (
-        user.has_perm("liveupdates.change_entry")
-        and entry.created_by_id == user.pk
-        and entry.status == DRAFT
-    )
+    return user.has_perm("liveupdates.change_entry") and entry.created_by_id == user.pk and entry.status == DRAFT
 
 
 def can_submit(user, entry):
@@ -255,7 +260,9 @@ def publish(*, entry, user, at=None):
     _refuse_unless(entry.status in (DRAFT, IN_REVIEW), _wrong_state(entry, _("published")))
     if richtext.images_without_alt(entry.body):
         raise WorkflowError(
-            _("An image in this entry has no alternative text. Double-click the image in the editor, describe it, save, then publish.")
+            _(
+                "An image in this entry has no alternative text. Double-click the image in the editor, describe it, save, then publish."
+            )
         )
     if not richtext.plain_text(entry.body) and "<img" not in entry.body and "<iframe" not in entry.body:
         raise WorkflowError(_("This entry has no text. Write the update before publishing it."))
@@ -286,7 +293,11 @@ def return_to_author(*, entry, user, note):
     note = (note or "").strip()
     _refuse_unless(note, _("Write a note telling the author what to change before returning the entry."))
     return _move(
-        entry, user=user, allowed_from=[IN_REVIEW], action="returned", note=note,
+        entry,
+        user=user,
+        allowed_from=[IN_REVIEW],
+        action="returned",
+        note=note,
         changes={"status": DRAFT, "review_note": note},
     )
 
@@ -311,7 +322,11 @@ def withdraw(*, entry, user, reason, public_note=""):
         _("Readers never saw this entry, so there is nothing to leave a public note about. Withdraw it without one."),
     )
     _move(
-        entry, user=user, allowed_from=[PUBLISHED], action="withdrawn", note=reason,
+        entry,
+        user=user,
+        allowed_from=[PUBLISHED],
+        action="withdrawn",
+        note=reason,
         changes={"status": WITHDRAWN, "is_pinned": False, "removal_note": public_note},
     )
     _announce_now(entry)
@@ -324,18 +339,30 @@ def pin(*, entry, user):
     _refuse_unless(can_feature(user, entry), _("Only editors can pin entries, and not a withdrawn one."))
     # The entry pinned until now leaves the pinned slot: its readers must hear of it, and its record says so.
     replaced = list(
-        Entry.objects.select_for_update().filter(post_id=entry.post_id, is_pinned=True).exclude(pk=entry.pk).values_list("pk", "status")
+        Entry.objects.select_for_update()
+        .filter(post_id=entry.post_id, is_pinned=True)
+        .exclude(pk=entry.pk)
+        .values_list("pk", "status")
     )
     Entry.objects.filter(pk__in=[pk for pk, _ in replaced]).update(is_pinned=False, live_pending=True, updated_at=timezone.now())
     WorkflowEvent.objects.bulk_create(
-        WorkflowEvent(entry_id=pk, action="unpinned", from_status=status, to_status=status, actor=user,
-                      note=_("Replaced by another pinned entry."))
+        WorkflowEvent(
+            entry_id=pk,
+            action="unpinned",
+            from_status=status,
+            to_status=status,
+            actor=user,
+            note=_("Replaced by another pinned entry."),
+        )
         for pk, status in replaced
     )
     try:
         with transaction.atomic():
             return _move(
-                entry, user=user, allowed_from=[DRAFT, IN_REVIEW, PUBLISHED], action="pinned",
+                entry,
+                user=user,
+                allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
+                action="pinned",
                 changes={"is_pinned": True},
             )
     except IntegrityError as error:
@@ -346,7 +373,10 @@ def pin(*, entry, user):
 def unpin(*, entry, user):
     _refuse_unless(can_feature(user, entry), _("Only editors can unpin entries."))
     return _move(
-        entry, user=user, allowed_from=[DRAFT, IN_REVIEW, PUBLISHED], action="unpinned",
+        entry,
+        user=user,
+        allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
+        action="unpinned",
         changes={"is_pinned": False},
     )
 
@@ -356,7 +386,9 @@ def set_key_event(*, entry, user, key_event):
     """Mark (or unmark) an entry as a key event of its post."""
     _refuse_unless(can_feature(user, entry), _("Only editors can mark key events, and not on a withdrawn entry."))
     return _move(
-        entry, user=user, allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
+        entry,
+        user=user,
+        allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
         action="marked_key_event" if key_event else "unmarked_key_event",
         changes={"is_key_event": bool(key_event)},
     )
@@ -456,8 +488,17 @@ def restore_post(*, post, user, version):
         _("That revision belongs to another live post."),
     )
     old = revisions.post_snapshot(version)
-    for name in ("headline", "slug", "summary", "column_id", "coverage_start", "coverage_end",
-                 "lead_image", "lead_image_alt", "lead_image_credit"):
+    for name in (
+        "headline",
+        "slug",
+        "summary",
+        "column_id",
+        "coverage_start",
+        "coverage_end",
+        "lead_image",
+        "lead_image_alt",
+        "lead_image_credit",
+    ):
         setattr(post, name, old[name])
     try:
         with transaction.atomic():
@@ -504,7 +545,10 @@ def publish_post(*, post, user, at=None):
     if post.lead_image and not post.lead_image_alt.strip():
         raise WorkflowError(_("The lead image has no alternative text. Describe it, save, then publish the post."))
     _move_post(
-        post, user=user, allowed_from=[PostStatus.DRAFT], action="published",
+        post,
+        user=user,
+        allowed_from=[PostStatus.DRAFT],
+        action="published",
         changes={"status": PostStatus.PUBLISHED, "published_at": at or timezone.now()},
     )
     # Entries withdrawn while the post was hidden: readers who saw them before must lose
@@ -520,6 +564,9 @@ def unpublish_post(*, post, user):
     _refuse_unless(can_publish_post(user), _("Only editors can unpublish live posts."))
     _refuse_unless(post.status == PostStatus.PUBLISHED, _("This live post is not published."))
     return _move_post(
-        post, user=user, allowed_from=[PostStatus.PUBLISHED], action="unpublished",
+        post,
+        user=user,
+        allowed_from=[PostStatus.PUBLISHED],
+        action="unpublished",
         changes={"status": PostStatus.DRAFT},
     )

@@ -1,10 +1,10 @@
 from liveupdates.models.columns import Column
-from liveupdates.models.posts import LivePost, PostStatus, public_post_q
 from liveupdates.models.entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
 from liveupdates.models.events import WorkflowEvent, status_label
 from liveupdates.models.live import LiveEvent
 from liveupdates.models.people import Author
 from liveupdates.models.places import Place
+from liveupdates.models.posts import LivePost, PostStatus, public_post_q
 from liveupdates.models.sources import Source
 from liveupdates.models.tags import TaggedEntry
 

@@ -12,8 +12,10 @@ class Column(models.Model):
     is_active = models.BooleanField(
         _("active"),
         default=True,
-        help_text=_("Active columns are still running and are listed in the site's navigation. "
-                    "An inactive column is an archive: its posts stay public."),
+        help_text=_(
+            "Active columns are still running and are listed in the site's navigation. "
+            "An inactive column is an archive: its posts stay public."
+        ),
     )
 
     class Meta:

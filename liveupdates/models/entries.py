@@ -66,7 +66,9 @@ class EntryQuerySet(models.QuerySet):
         """
         now = now or timezone.now()
         removed_with_note = self.filter(
-            public_post_q(now, prefix="post__"), status=EntryStatus.WITHDRAWN, announced_at__isnull=False,
+            public_post_q(now, prefix="post__"),
+            status=EntryStatus.WITHDRAWN,
+            announced_at__isnull=False,
         ).exclude(removal_note="")
         return self.published(now) | removed_with_note
 
@@ -92,28 +94,32 @@ class Entry(models.Model):
         "liveupdates.LivePost", verbose_name=_("live post"), on_delete=models.PROTECT, related_name="entries"
     )
     headline = models.CharField(
-        _("headline"), max_length=200, blank=True,
+        _("headline"),
+        max_length=200,
+        blank=True,
         help_text=_("Optional. A few words readers scan for; leave empty for a short update."),
     )
     body = richtext.RichTextField(_("text"))
     authors = models.ManyToManyField(
-        "liveupdates.Author", verbose_name=_("authors"), blank=True, related_name="entries",
+        "liveupdates.Author",
+        verbose_name=_("authors"),
+        blank=True,
+        related_name="entries",
         help_text=_("Leave empty for an unsigned or agency item."),
     )
-    places = models.ManyToManyField(
-        "liveupdates.Place", verbose_name=_("places"), blank=True, related_name="entries"
-    )
+    places = models.ManyToManyField("liveupdates.Place", verbose_name=_("places"), blank=True, related_name="entries")
     sources = models.ManyToManyField(
         "liveupdates.Source", verbose_name=_("sources"), through="Citation", blank=True, related_name="entries"
     )
     tags = TaggableManager(verbose_name=_("tags"), blank=True, through="liveupdates.TaggedEntry")
 
     # Editorial state: changed only through liveupdates.editorial.workflow, never in a form.
-    status = models.CharField(
-        _("status"), max_length=20, choices=EntryStatus, default=EntryStatus.DRAFT, editable=False
-    )
+    status = models.CharField(_("status"), max_length=20, choices=EntryStatus, default=EntryStatus.DRAFT, editable=False)
     published_at = models.DateTimeField(
-        _("published at"), null=True, blank=True, editable=False,
+        _("published at"),
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("The time readers see. A time in the future schedules the entry."),
     )
     is_key_event = models.BooleanField(_("key event"), default=False, editable=False)
@@ -124,7 +130,9 @@ class Entry(models.Model):
     # dateModified; pinning or marking a key event does not count.
     revised_at = models.DateTimeField(_("revised for readers at"), null=True, blank=True, editable=False)
     removal_note = models.TextField(
-        _("public note on removal"), blank=True, editable=False,
+        _("public note on removal"),
+        blank=True,
+        editable=False,
         help_text=_("Shown to readers in place of a withdrawn entry, if the editor chose to leave one."),
     )
     # Optimistic locking: every content save moves it; a save based on an older
@@ -140,12 +148,22 @@ class Entry(models.Model):
     live_pending = models.BooleanField(_("waiting to be announced"), default=False, editable=False)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
-        null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("last changed by"), on_delete=models.SET_NULL,
-        null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -166,15 +184,19 @@ class Entry(models.Model):
             models.Index(fields=["status", "created_at"], name="entry_queue_idx"),
             # A live page lists published entries and removal notes, newest first: one ordered index scan.
             models.Index(
-                fields=["post", "-published_at", "-id"], condition=Q(status__in=["published", "withdrawn"]),
+                fields=["post", "-published_at", "-id"],
+                condition=Q(status__in=["published", "withdrawn"]),
                 name="entry_post_page_idx",
             ),
             # The key events panel: a few rows among 100,000 must not mean reading them all.
             models.Index(
-                fields=["post", "-published_at", "-id"], condition=Q(is_key_event=True, status="published"),
+                fields=["post", "-published_at", "-id"],
+                condition=Q(is_key_event=True, status="published"),
                 name="entry_key_events_idx",
             ),
-            models.Index(fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"),
+            models.Index(
+                fields=["published_at"], condition=Q(announced_at__isnull=True, status="published"), name="entry_unannounced_idx"
+            ),
             models.Index(fields=["post"], condition=Q(live_pending=True), name="entry_live_pending_idx"),
             # The admin lists every entry (of a post, or all), newest first, 50 at a time: without
             # these PostgreSQL sorted all 100,000 rows of a post for each page (166 ms).
@@ -187,7 +209,9 @@ class Entry(models.Model):
                 name="published_entry_has_published_at",
             ),
             models.UniqueConstraint(
-                fields=["post"], condition=Q(is_pinned=True), name="one_pinned_entry_per_post",
+                fields=["post"],
+                condition=Q(is_pinned=True),
+                name="one_pinned_entry_per_post",
                 violation_error_message=_("A live post has one pinned entry at most."),
             ),
         ]
@@ -204,8 +228,12 @@ class Entry(models.Model):
         save writes only its content; the workflow's conditional UPDATEs own
         the state (and the optimistic lock owns `version`).
         """
-        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None \
-                and not kwargs.get("force_insert"):
+        if (
+            self.pk is not None
+            and not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
             kwargs["update_fields"] = CONTENT_FIELDS
         super().save(*args, **kwargs)
 
@@ -260,7 +288,11 @@ class Correction(models.Model):
     text = models.TextField(_("text"), max_length=1000, help_text=_("Plain text: what was wrong and what is right now."))
     created_at = models.DateTimeField(_("at"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
 
     class Meta:
@@ -276,9 +308,7 @@ class Citation(models.Model):
     """An entry cites a source, optionally with the exact page it cites."""
 
     entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="citations")
-    source = models.ForeignKey(
-        "liveupdates.Source", verbose_name=_("source"), on_delete=models.PROTECT, related_name="citations"
-    )
+    source = models.ForeignKey("liveupdates.Source", verbose_name=_("source"), on_delete=models.PROTECT, related_name="citations")
     url = models.URLField(_("cited URL"), blank=True, help_text=_("The specific report, video or post cited, if any."))
 
     @property

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 def status_label(value):
     """An entry's or post's stored status ("in_review") as people read it ("in review")."""
-    from liveupdates.models.posts import PostStatus
     from liveupdates.models.entries import EntryStatus
+    from liveupdates.models.posts import PostStatus
 
     for choices in (EntryStatus, PostStatus):
         if value in choices.values:
@@ -21,19 +21,31 @@ class WorkflowEvent(models.Model):
     """
 
     entry = models.ForeignKey(
-        "liveupdates.Entry", verbose_name=_("entry"), on_delete=models.CASCADE,
-        null=True, blank=True, related_name="events",
+        "liveupdates.Entry",
+        verbose_name=_("entry"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
     )
     post = models.ForeignKey(
-        "liveupdates.LivePost", verbose_name=_("live post"), on_delete=models.CASCADE,
-        null=True, blank=True, related_name="events",
+        "liveupdates.LivePost",
+        verbose_name=_("live post"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
     )
     action = models.CharField(_("action"), max_length=32)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     note = models.TextField(_("note"), blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
@@ -44,8 +56,7 @@ class WorkflowEvent(models.Model):
         verbose_name_plural = _("workflow events")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(entry__isnull=False, post__isnull=True)
-                | models.Q(entry__isnull=True, post__isnull=False),
+                condition=models.Q(entry__isnull=False, post__isnull=True) | models.Q(entry__isnull=True, post__isnull=False),
                 name="workflow_event_concerns_an_entry_or_a_post",
             ),
         ]

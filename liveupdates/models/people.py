@@ -12,9 +12,7 @@ class Author(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     bio = models.TextField(_("short bio"), blank=True, max_length=600)
-    photo = PhotoField(
-        _("photo"), upload_to="authors/", blank=True
-    )
+    photo = PhotoField(_("photo"), upload_to="authors/", blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff account"),

@@ -42,9 +42,7 @@ class LivePostQuerySet(models.QuerySet):
 class LivePost(models.Model):
     """One live page: a story or a day of coverage in a column."""
 
-    column = models.ForeignKey(
-        "liveupdates.Column", verbose_name=_("column"), on_delete=models.PROTECT, related_name="posts"
-    )
+    column = models.ForeignKey("liveupdates.Column", verbose_name=_("column"), on_delete=models.PROTECT, related_name="posts")
     headline = models.CharField(_("headline"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     summary = models.TextField(
@@ -53,24 +51,31 @@ class LivePost(models.Model):
         max_length=1000,
         help_text=_("The standfirst readers see under the headline; plain text, one or two sentences."),
     )
-    lead_image = PhotoField(
-        _("lead image"), upload_to="posts/%Y/%m/", blank=True
-    )
+    lead_image = PhotoField(_("lead image"), upload_to="posts/%Y/%m/", blank=True)
     lead_image_alt = models.CharField(
-        _("lead image alt text"), max_length=250, blank=True,
+        _("lead image alt text"),
+        max_length=250,
+        blank=True,
         help_text=_("What the image shows, for readers who cannot see it. Required with a lead image."),
     )
     lead_image_credit = models.CharField(_("lead image credit"), max_length=160, blank=True)
     coverage_start = models.DateTimeField(_("coverage starts"), default=timezone.now, db_index=True)
     coverage_end = models.DateTimeField(
-        _("coverage ends"), null=True, blank=True,
+        _("coverage ends"),
+        null=True,
+        blank=True,
         help_text=_("Leave empty while the story is live. Once this time passes, the page says coverage has ended."),
     )
     status = models.CharField(_("status"), max_length=20, choices=PostStatus, default=PostStatus.DRAFT, editable=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
-        null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -108,10 +113,15 @@ class LivePost(models.Model):
         editor may have unpublished the post: writing `status` back would make
         it public again.
         """
-        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None \
-                and not kwargs.get("force_insert"):
+        if (
+            self.pk is not None
+            and not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
             kwargs["update_fields"] = [
-                field.attname for field in self._meta.concrete_fields
+                field.attname
+                for field in self._meta.concrete_fields
                 if not field.primary_key and field.name not in ("status", "published_at", "created_by", "created_at")
             ]
         super().save(*args, **kwargs)
@@ -123,11 +133,7 @@ class LivePost(models.Model):
 
     @property
     def is_public(self):
-        return (
-            self.status == PostStatus.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
+        return self.status == PostStatus.PUBLISHED and self.published_at is not None and self.published_at <= timezone.now()
 
     @property
     def lead_image_url(self):

@@ -11,10 +11,9 @@ from django.core.exceptions import BadRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
-
-from liveupdates import richtext
 from taggit.models import Tag
 
+from liveupdates import richtext
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
 from liveupdates.site.pagination import decode_cursor, encode_cursor
 
@@ -200,17 +199,30 @@ def _subject(model, slug, kind):
 
 def _post(post):
     return {
-        "headline": post.headline, "slug": post.slug, "summary": post.summary, "column": post.column.slug,
-        "coverage_start": post.coverage_start, "coverage_end": post.coverage_end, "live": post.is_live,
+        "headline": post.headline,
+        "slug": post.slug,
+        "summary": post.summary,
+        "column": post.column.slug,
+        "coverage_start": post.coverage_start,
+        "coverage_end": post.coverage_end,
+        "live": post.is_live,
         "url": post.get_absolute_url(),
     }
 
 
 @api.get("/columns", response=ColumnPage, summary="Columns (recurring series)")
 def columns(request, cursor: str | None = None):
-    return _by_pk(Column.objects.all(), cursor, lambda c: {
-        "name": c.name, "slug": c.slug, "description": c.description, "active": c.is_active, "url": c.get_absolute_url(),
-    })
+    return _by_pk(
+        Column.objects.all(),
+        cursor,
+        lambda c: {
+            "name": c.name,
+            "slug": c.slug,
+            "description": c.description,
+            "active": c.is_active,
+            "url": c.get_absolute_url(),
+        },
+    )
 
 
 @api.get("/posts", response=PostPage, summary="Published live posts, newest coverage first")
@@ -270,7 +282,9 @@ def entry(request, entry_id: int):
 
 @api.get("/authors", response=AuthorPage, summary="Bylines")
 def authors(request, cursor: str | None = None):
-    return _by_pk(Author.objects.all(), cursor, lambda a: {"name": a.name, "slug": a.slug, "bio": a.bio, "url": a.get_absolute_url()})
+    return _by_pk(
+        Author.objects.all(), cursor, lambda a: {"name": a.name, "slug": a.slug, "bio": a.bio, "url": a.get_absolute_url()}
+    )
 
 
 @api.get("/places", response=PlacePage, summary="Places, with their hierarchy")
@@ -280,11 +294,15 @@ def places(request, cursor: str | None = None):
     def serialize(p):
         ancestor_ids = [int(pk) for pk in p.path.strip("/").split("/") if pk][:-1]
         return {
-            "name": p.name, "slug": p.slug, "kind": p.kind, "parent": names.get(p.parent_id),
+            "name": p.name,
+            "slug": p.slug,
+            "kind": p.kind,
+            "parent": names.get(p.parent_id),
             "ancestors": [names[pk] for pk in ancestor_ids if pk in names],
             "latitude": float(p.latitude) if p.latitude is not None else None,
             "longitude": float(p.longitude) if p.longitude is not None else None,
-            "alternative_names": p.alternative_name_list, "url": p.get_absolute_url(),
+            "alternative_names": p.alternative_name_list,
+            "url": p.get_absolute_url(),
         }
 
     return _by_pk(Place.objects.all(), cursor, serialize)
@@ -292,8 +310,15 @@ def places(request, cursor: str | None = None):
 
 @api.get("/sources", response=SourcePage, summary="Cited sources")
 def sources(request, cursor: str | None = None):
-    return _by_pk(Source.objects.all(), cursor, lambda s: {
-        "name": s.name, "slug": s.slug, "kind": s.kind, "homepage": s.homepage, "description": s.description, "url": s.get_absolute_url(),
-    })
-
-
+    return _by_pk(
+        Source.objects.all(),
+        cursor,
+        lambda s: {
+            "name": s.name,
+            "slug": s.slug,
+            "kind": s.kind,
+            "homepage": s.homepage,
+            "description": s.description,
+            "url": s.get_absolute_url(),
+        },
+    )

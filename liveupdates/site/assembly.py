@@ -32,8 +32,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from liveupdates.delivery import fragments, live
-from liveupdates.site import maps, seo
 from liveupdates.models import Column
+from liveupdates.site import maps, seo
 from liveupdates.site.pagination import page_of
 
 # Everything a frame shows is in its key; this bounds only what no key can name (a
@@ -136,11 +136,16 @@ def _frame(request, post, context):
     """The first page around its moving parts: [text, slot, text, slot, ..., text]."""
     previous_post, next_post, columns = context
     key = (
-        post.pk, post.updated_at, post.column.name, post.column.slug,
+        post.pk,
+        post.updated_at,
+        post.column.name,
+        post.column.slug,
         tuple((p.pk, p.headline, p.slug) for p in (previous_post, next_post) if p is not None),
         previous_post is not None,
         tuple((c.name, c.slug) for c in columns),
-        timezone.localdate(), post.is_live, get_language(),
+        timezone.localdate(),
+        post.is_live,
+        get_language(),
     )
     kept = _frames.get(key)
     now = time.time()

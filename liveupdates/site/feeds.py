@@ -53,7 +53,12 @@ class EntryFeed(Feed):
     def item_description(self, entry):
         # Corrections travel with the words they correct; the feed framework escapes the whole description.
         notes = "".join(
-            format_html("<p><strong>{}, {}:</strong> {}</p>", c.get_kind_display(), timezone.localtime(c.created_at).strftime("%H:%M"), c.text)
+            format_html(
+                "<p><strong>{}, {}:</strong> {}</p>",
+                c.get_kind_display(),
+                timezone.localtime(c.created_at).strftime("%H:%M"),
+                c.text,
+            )
             for c in entry.corrections.all()
         )
         return richtext.sanitize(entry.body) + notes

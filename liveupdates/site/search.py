@@ -76,7 +76,9 @@ def _postgres(entries, query):
     vector = SearchVector("headline", "body", config=CONFIG)
     search_query = SearchQuery(query, config=CONFIG, search_type="websearch")
     # "@@" on the same expression as the GIN index (migration 0004), so the planner can use it.
-    newest = entries.annotate(document=vector).filter(document=search_query).order_by("-published_at", "-pk").values("pk")[:CANDIDATES]
+    newest = (
+        entries.annotate(document=vector).filter(document=search_query).order_by("-published_at", "-pk").values("pk")[:CANDIDATES]
+    )
     rows = (
         Entry.objects.filter(pk__in=newest)
         .annotate(rank=SearchRank(vector, search_query))
@@ -110,7 +112,7 @@ def _fallback(entries, query):
         text = richtext.plain_text(entry.body)
         first = pattern.search(text)
         start = max(0, (first.start() if first else 0) - 80)
-        snippet = ("…" if start else "") + text[start:start + 260]
+        snippet = ("…" if start else "") + text[start : start + 260]
         results.append((entry, _marked(pattern.sub(lambda m: START + m.group(0) + STOP, snippet))))
     return results
 
@@ -121,5 +123,3 @@ def run_search(data):
     if connection.vendor == "postgresql":
         return _postgres(entries, data["q"])
     return _fallback(entries, data["q"])
-
-

@@ -13,9 +13,7 @@ class PostSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return LivePost.objects.published().annotate(
-            last_entry=Max("entries__published_at")
-        ).order_by("-coverage_start", "-pk")
+        return LivePost.objects.published().annotate(last_entry=Max("entries__published_at")).order_by("-coverage_start", "-pk")
 
     def lastmod(self, post):
         return max(filter(None, [post.last_entry, post.published_at, post.updated_at]))
@@ -62,6 +60,8 @@ def news_posts(now=None):
     since = now - timedelta(hours=48)
     recent = Entry.objects.published(now).filter(published_at__gte=since).values("post_id")
     return (
-        LivePost.objects.published(now)
-        .filter(published_at__gte=since) | LivePost.objects.published(now).filter(pk__in=recent)
-    ).select_related("column").distinct().order_by("-coverage_start")[:1000]
+        (LivePost.objects.published(now).filter(published_at__gte=since) | LivePost.objects.published(now).filter(pk__in=recent))
+        .select_related("column")
+        .distinct()
+        .order_by("-coverage_start")[:1000]
+    )

@@ -15,8 +15,8 @@ from taggit.models import Tag
 from liveupdates.delivery import fragments, live
 from liveupdates.delivery.structured import blog_posting
 from liveupdates.editorial import workflow
-from liveupdates.site import assembly, pagination, seo
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.site import assembly, pagination, seo
 from liveupdates.site.pagination import page_of
 from liveupdates.site.search import SearchForm, run_search
 from liveupdates.site.sitemaps import news_posts
@@ -32,7 +32,9 @@ def home(request):
     live_ids = {post.pk for post in live}
     recent = [
         post
-        for post in LivePost.objects.published(now).select_related("column").order_by("column__name", "-coverage_start", "-pk")[:200]
+        for post in LivePost.objects.published(now)
+        .select_related("column")
+        .order_by("column__name", "-coverage_start", "-pk")[:200]
         if post.pk not in live_ids
     ]
     by_column = []
@@ -51,8 +53,12 @@ def column_detail(request, slug):
 def _post_context(request, post, entries, listed=None, live_cursor=0, structured_data=False):
     """`entries` are those readers may see; `listed` (default: the same) what the page lists, removal notes included."""
     parts, page = assembly.parts(
-        post, entries, entries if listed is None else listed,
-        before=request.GET.get("before"), live_cursor=live_cursor, structured_data=structured_data,
+        post,
+        entries,
+        entries if listed is None else listed,
+        before=request.GET.get("before"),
+        live_cursor=live_cursor,
+        structured_data=structured_data,
     )
     return {
         "post": post,
@@ -130,7 +136,9 @@ def place_detail(request, slug):
     entries = Entry.objects.published().in_place(place)
     children = place.children.order_by("name")
     return _entry_list(
-        request, "liveupdates/place.html", entries,
+        request,
+        "liveupdates/place.html",
+        entries,
         {"place": place, "ancestors": place.ancestors(), "children": children},
     )
 
@@ -206,7 +214,10 @@ def robots_txt(request):
 
 def news_sitemap(request):
     response = render(
-        request, "liveupdates/news_sitemap.xml", {"posts": news_posts(), "SITE_URL": settings.SITE_URL}, content_type="application/xml; charset=utf-8"
+        request,
+        "liveupdates/news_sitemap.xml",
+        {"posts": news_posts(), "SITE_URL": settings.SITE_URL},
+        content_type="application/xml; charset=utf-8",
     )
     return response
 

@@ -24,13 +24,17 @@ def _withdraw(entry, user, request):
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         raise workflow.WorkflowError(_("The note is too long: keep it under 1,000 characters."))
-    return workflow.withdraw(entry=entry, user=user, reason=form.cleaned_data["note"], public_note=form.cleaned_data["public_note"])
+    return workflow.withdraw(
+        entry=entry, user=user, reason=form.cleaned_data["note"], public_note=form.cleaned_data["public_note"]
+    )
 
 
 def _correct(entry, user, request):
     form = CorrectionForm(request.POST)
     if not form.is_valid():
-        raise workflow.WorkflowError(_("Write the correction (under 1,000 characters) and choose whether it is a correction or an update."))
+        raise workflow.WorkflowError(
+            _("Write the correction (under 1,000 characters) and choose whether it is a correction or an update.")
+        )
     return workflow.correct(entry=entry, user=user, text=form.cleaned_data["text"], kind=form.cleaned_data["kind"])
 
 
@@ -66,8 +70,10 @@ def _report_delivery(request, entry):
     if Entry.objects.filter(pk=entry.pk, live_pending=True).exists():
         messages.warning(
             request,
-            _("Your change is saved, but live readers could not be told yet. It is retried every second; "
-              "readers who reload see it now."),
+            _(
+                "Your change is saved, but live readers could not be told yet. It is retried every second; "
+                "readers who reload see it now."
+            ),
         )
 
 
@@ -93,7 +99,10 @@ def entry_action(request, pk, action):
     else:
         text = success % entry
         if action == "publish" and entry.is_scheduled:
-            text = _("“%(entry)s” is scheduled for %(at)s.") % {"entry": entry, "at": entry.published_at.strftime("%d %b %Y %H:%M %Z")}
+            text = _("“%(entry)s” is scheduled for %(at)s.") % {
+                "entry": entry,
+                "at": entry.published_at.strftime("%d %b %Y %H:%M %Z"),
+            }
         messages.success(request, text)
         _report_delivery(request, entry)
     return _back(request, reverse("admin:liveupdates_entry_change", args=[entry.pk]))

@@ -77,6 +77,7 @@ def _compose(request, post, form):
     with transaction.atomic():
         return _save_composed(request, post, form)
 
+
 def _save_composed(request, post, form):
     entry = form.save(commit=False)
     entry.post = post

@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from liveupdates.editorial import workflow
-from liveupdates.editorial.forms import EntryAdminForm, NoteForm, ScheduleForm
-from liveupdates.models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
 from liveupdates.editorial.admin.actions import entry_action
 from liveupdates.editorial.admin.history import RevisionHistoryMixin
+from liveupdates.editorial.forms import EntryAdminForm, NoteForm, ScheduleForm
 from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
+from liveupdates.models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
 
 
 class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
@@ -63,10 +63,25 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
     list_select_related = ["post", "created_by"]
     search_fields = ["headline", "body", "post__headline"]
     autocomplete_fields = ["post", "authors", "places"]
-    readonly_fields = ["status", "published_at", "revised_at", "is_key_event", "is_pinned", "review_note", "removal_note", "created_by", "updated_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "published_at",
+        "revised_at",
+        "is_key_event",
+        "is_pinned",
+        "review_note",
+        "removal_note",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["post", "headline", "body", "authors", "places", "tags", "loaded_version"]}),
-        (_("Editorial state"), {"fields": ["status", "published_at", "revised_at", "is_key_event", "is_pinned", "review_note", "removal_note"]}),
+        (
+            _("Editorial state"),
+            {"fields": ["status", "published_at", "revised_at", "is_key_event", "is_pinned", "review_note", "removal_note"]},
+        ),
         (_("Record"), {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
     ]
     inlines = [CitationInline, CorrectionInline, WorkflowEventInline]
@@ -167,26 +182,25 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
     @admin.action(description=_("Submit selected drafts for review"))
     def submit_selected(self, request, queryset):
         self._run(
-            request, queryset, lambda e: workflow.submit_for_review(entry=e, user=request.user),
+            request,
+            queryset,
+            lambda e: workflow.submit_for_review(entry=e, user=request.user),
             lambda n: ngettext("%d entry was submitted for review.", "%d entries were submitted for review.", n) % n,
         )
 
     @admin.action(description=_("Publish selected entries now"), permissions=["publish"])
     def publish_selected(self, request, queryset):
         self._run(
-            request, queryset, lambda e: workflow.publish(entry=e, user=request.user),
+            request,
+            queryset,
+            lambda e: workflow.publish(entry=e, user=request.user),
             lambda n: ngettext("%d entry was published.", "%d entries were published.", n) % n,
         )
 
     def review_queue(self, request):
         if not workflow.can_review(request.user):
             raise PermissionDenied
-        entries = (
-            Entry.objects.in_review()
-            .for_display()
-            .select_related("created_by")
-            .order_by(F("updated_at").asc(), "pk")[:200]
-        )
+        entries = Entry.objects.in_review().for_display().select_related("created_by").order_by(F("updated_at").asc(), "pk")[:200]
         per_post = Entry.objects.in_review().values("post__headline").annotate(n=Count("pk")).order_by("-n")
         rows = [(entry, workflow.allowed_actions(request.user, entry)) for entry in entries]
         context = {

@@ -1,9 +1,8 @@
 from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from liveupdates.editorial import workflow
 from liveupdates.editorial.admin import desk
@@ -34,7 +33,9 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
 
     @admin.display(description=_("live desk"))
     def desk_link(self, post):
-        return format_html('<a href="{}">{}</a>', reverse("admin:liveupdates_livepost_desk", args=[post.pk]), gettext("Open desk"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:liveupdates_livepost_desk", args=[post.pk]), gettext("Open desk")
+        )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -78,10 +79,18 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
 
     @admin.action(description=_("Publish selected live posts"), permissions=["publish"])
     def publish_selected(self, request, queryset):
-        self._run(request, queryset, lambda p: workflow.publish_post(post=p, user=request.user),
-                  lambda n: ngettext("%d live post is now public.", "%d live posts are now public.", n) % n)
+        self._run(
+            request,
+            queryset,
+            lambda p: workflow.publish_post(post=p, user=request.user),
+            lambda n: ngettext("%d live post is now public.", "%d live posts are now public.", n) % n,
+        )
 
     @admin.action(description=_("Unpublish selected live posts"), permissions=["publish"])
     def unpublish_selected(self, request, queryset):
-        self._run(request, queryset, lambda p: workflow.unpublish_post(post=p, user=request.user),
-                  lambda n: ngettext("%d live post was unpublished.", "%d live posts were unpublished.", n) % n)
+        self._run(
+            request,
+            queryset,
+            lambda p: workflow.unpublish_post(post=p, user=request.user),
+            lambda n: ngettext("%d live post was unpublished.", "%d live posts were unpublished.", n) % n,
+        )

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from liveupdates.models import Author, Place, Source
 from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
+from liveupdates.models import Author, Place, Source
 
 
 @admin.register(Author)

@@ -4,7 +4,6 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-
 from django.utils.text import slugify
 from taggit.models import Tag
 
@@ -33,7 +32,10 @@ class Command(BaseCommand):
         authors = list(Author.objects.all()[:5])
         places = list(Place.objects.all()[:20])
         sources = list(Source.objects.all()[:10])
-        tags = [Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in ("air strikes", "shelling", "casualties")]
+        tags = [
+            Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
+            for name in ("air strikes", "shelling", "casualties")
+        ]
         rng = random.Random(count)
         now = timezone.now()
         made = 0

@@ -14,7 +14,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--as", dest="username",
+            "--as",
+            dest="username",
             help="Publish the demo as this existing editor (required outside debug mode, where no demo accounts are made).",
         )
 
@@ -32,6 +33,10 @@ class Command(BaseCommand):
         passwords, created = demo.load(editor=editor, create_accounts=settings.DEBUG and editor is None)
         self.stdout.write(self.style.SUCCESS(f"Demo loaded: {created} new entries."))
         for name, password in passwords.items():
-            self.stdout.write(f"  Demo {name}: username '{name}', password '{password}'  (shown once; reset with `manage.py changepassword {name}`)")
+            self.stdout.write(
+                f"  Demo {name}: username '{name}', password '{password}'  (shown once; reset with `manage.py changepassword {name}`)"
+            )
         if settings.DEBUG and not passwords and editor is None:
-            self.stdout.write("  Demo accounts 'journalist' and 'editor' already exist; reset a password with `manage.py changepassword <name>`.")
+            self.stdout.write(
+                "  Demo accounts 'journalist' and 'editor' already exist; reset a password with `manage.py changepassword <name>`."
+            )
