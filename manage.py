@@ -6,7 +6,7 @@ import sys
 
 
 def main():
-    if sys.version_info < (3, 12):
+    if sys.version_info < (3, 12):  # noqa: UP036 - said before Django fails to import on an old Python
         sys.exit("Newsroom Live needs Python 3.12 or newer (Django 6). Run it through `make`, which builds .venv with 3.12.")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
     from django.core.management import execute_from_command_line

@@ -50,9 +50,12 @@ def main():
         "NEWSROOM_SITE_URL": f"http://127.0.0.1:{args.port}",
         "NEWSROOM_SERVE_MEDIA": "1",
     }
-    run = lambda *a, **kw: subprocess.run(
-        [sys.executable, "manage.py", *a], cwd=ROOT, env={**env, **kw}, check=True, stdout=subprocess.DEVNULL
-    )  # noqa: E731
+
+    def run(*args, **extra_env):
+        subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env={**env, **extra_env}, check=True, stdout=subprocess.DEVNULL
+        )
+
     run("migrate", "--noinput")
     run("collectstatic", "--noinput")
     run("load_demo", DJANGO_DEBUG="1")

@@ -119,9 +119,9 @@ def reencode(file):
         clean = Image.new(image.mode, image.size)
         clean.paste(image)
         if image.mode == "P":
-            clean.putpalette(image.getpalette())
+            clean.putpalette(image.getpalette() or [])
         out = io.BytesIO()
-        options = {"optimize": True}
+        options: dict[str, bool | int] = {"optimize": True}
         if stored_format in ("JPEG", "WEBP"):
             options["quality"] = 85
         clean.save(out, format=stored_format, **options)

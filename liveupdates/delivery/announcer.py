@@ -25,12 +25,12 @@ from liveupdates.delivery import live
 
 logger = logging.getLogger(__name__)
 
-_queue = queue.SimpleQueue()
-_thread = None
+_queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+_thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 
 
-def soon(post_id):
+def soon(post_id: int) -> None:
     """Announce `post_id`'s flagged entries now, or on the background thread."""
     if not getattr(settings, "NEWSROOM_ANNOUNCE_IN_BACKGROUND", False):
         announce(post_id)
@@ -39,14 +39,14 @@ def soon(post_id):
     _queue.put(post_id)
 
 
-def announce(post_id):
+def announce(post_id: int) -> None:
     try:
         live.announce(post_id=post_id)
     except Exception:  # the sweep retries whatever is still flagged
         logger.exception("announcing post %s to live readers failed; the stream's sweep will retry", post_id)
 
 
-def _ensure_thread():
+def _ensure_thread() -> None:
     global _thread
     with _thread_lock:
         if _thread is None or not _thread.is_alive():
@@ -54,7 +54,7 @@ def _ensure_thread():
             _thread.start()
 
 
-def _work():
+def _work() -> None:
     while True:
         posts = {_queue.get()}
         while True:  # a bulk publish queues one post many times: announce it once

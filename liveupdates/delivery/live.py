@@ -148,6 +148,7 @@ def announce_entry(entry_id, now=None):
         # The post's own event (coverage, public: false) has cleared readers' screens; the
         # entry stays flagged, and is announced when the post is public again.
         return None
+    kind: str | None
     if entry.is_public:
         kind = UPDATE if seen else ADD
     else:
@@ -167,7 +168,7 @@ def announce_entry(entry_id, now=None):
         return kind
     if kind in (ADD, UPDATE):
         payload = {"entry": entry.pk, "html": render_entry(entry)}
-        if kind == ADD:
+        if kind == ADD and entry.published_at is not None:  # always set on a public entry
             payload["published_at"] = entry.published_at.isoformat()
         _append(entry.post_id, kind, payload, entry.pk)
         if entry.is_pinned or entry.is_key_event or (kind == UPDATE and _in_latest_snapshots(entry)):

@@ -18,6 +18,7 @@ import select
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -39,26 +40,28 @@ QUEUE_LIMIT = 500  # a reader this far behind is disconnected and catches up on 
 class Reader:
     __slots__ = ("queue", "dropped")
 
-    def __init__(self):
-        self.queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
+    def __init__(self) -> None:
+        # (event id, bytes); (None, bytes) is a heartbeat, (None, None) a wake-up to end.
+        self.queue: asyncio.Queue[tuple[int | None, bytes | None]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self.dropped = False
 
 
 class Hub:
-    def __init__(self):
-        self.subscribers = defaultdict(set)
-        self.recent = deque(maxlen=RECENT)  # (id, post_id, entry_id, payload, message)
-        self.floor = None  # every event after this id is in `recent`
-        self.last_id = None
-        self.removed = set()  # entries withdrawn since the hub started
+    loop: asyncio.AbstractEventLoop  # set by start(), before anything uses it
+
+    def __init__(self) -> None:
+        self.subscribers: defaultdict[int, set[Reader]] = defaultdict(set)
+        self.recent: deque[tuple[int, int, int | None, dict[str, Any], bytes]] = deque(maxlen=RECENT)
+        self.floor = 0  # every event after this id is in `recent`
+        self.last_id = 0
+        self.removed: set[int | None] = set()  # entries withdrawn since the hub started
         self.wake = asyncio.Event()
         self.starting = asyncio.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-hub")
-        self.task = None
-        self.posts = {}  # slug -> (post or None, expires at)
-        self.listener = None
-        self.loop = None
-        self.failing = set()  # steps of the loop failing now: logged once, not every second
+        self.task: asyncio.Task[None] | None = None
+        self.posts: dict[str, tuple[Any, float]] = {}  # slug -> (post or None, expires at)
+        self.listener: Any = None  # psycopg2's LISTEN connection (untyped)
+        self.failing: set[str] = set()  # steps of the loop failing now: logged once, not every second
 
     # --- lifecycle ---
 
@@ -87,7 +90,7 @@ class Hub:
                 self.loop.remove_reader(self.listener.fileno())
                 self.listener.close()
             self.listener = None
-        if self.loop is not None:
+        if getattr(self, "loop", None) is not None:
             # Looked up on the hub thread: each thread has its own connection object.
             await self.loop.run_in_executor(self.executor, lambda: connection.close())
         self.executor.shutdown(wait=False)
@@ -260,7 +263,8 @@ _hub = None
 
 def get_hub():
     global _hub
-    if _hub is None or (_hub.loop is not None and _hub.loop.is_closed()):
+    loop = getattr(_hub, "loop", None)
+    if _hub is None or (loop is not None and loop.is_closed()):
         _hub = Hub()
     return _hub
 

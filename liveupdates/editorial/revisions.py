@@ -172,7 +172,7 @@ def _as_text(value):
 def inline_diff(old, new):
     """Word by word: removed words in <del>, added ones in <ins>, all text escaped."""
     old_words, new_words = old.split(" "), new.split(" ")
-    parts = []
+    parts: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes():
         if op == "equal":
             parts.append(escape(" ".join(old_words[i1:i2])))

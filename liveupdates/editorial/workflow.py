@@ -19,7 +19,11 @@ two editors race (one publishes while another withdraws) the database lets
 exactly one win and the other gets a clear refusal.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -42,6 +46,10 @@ from liveupdates.models import (
     status_label,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from reversion.models import Version
+
 DRAFT, IN_REVIEW, PUBLISHED, WITHDRAWN = (
     EntryStatus.DRAFT,
     EntryStatus.IN_REVIEW,
@@ -57,15 +65,15 @@ class WorkflowError(Exception):
 # --- Who may do what ------------------------------------------------------
 
 
-def _is_staff(user):
+def _is_staff(user: User | None) -> TypeGuard[User]:
     return bool(user and user.is_active and user.is_staff)
 
 
-def can_view(user, entry):
+def can_view(user: User | None, entry: Entry) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.view_entry")
 
 
-def can_edit(user, entry):
+def can_edit(user: User | None, entry: Entry) -> bool:
     """Editors edit any entry; a journalist edits only their own entry while it is a draft."""
     if not _is_staff(user):
         return False
@@ -74,70 +82,70 @@ def can_edit(user, entry):
     return user.has_perm("liveupdates.change_entry") and entry.created_by_id == user.pk and entry.status == DRAFT
 
 
-def can_submit(user, entry):
+def can_submit(user: User | None, entry: Entry) -> bool:
     return entry.status == DRAFT and can_edit(user, entry)
 
 
-def can_publish(user, entry=None):
+def can_publish(user: User | None, entry: Entry | None = None) -> bool:
     allowed = _is_staff(user) and user.has_perm("liveupdates.publish_entry")
     return allowed and (entry is None or entry.status in (DRAFT, IN_REVIEW))
 
 
-def can_return(user, entry):
+def can_return(user: User | None, entry: Entry) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.review_entry") and entry.status == IN_REVIEW
 
 
-def can_withdraw(user, entry):
+def can_withdraw(user: User | None, entry: Entry) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status == PUBLISHED
 
 
-def can_feature(user, entry):
+def can_feature(user: User | None, entry: Entry) -> bool:
     """Pin, unpin, mark or unmark as a key event."""
     return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status != WITHDRAWN
 
 
-def can_leave_removal_note(user, entry):
+def can_leave_removal_note(user: User | None, entry: Entry) -> bool:
     """A public note in a withdrawn entry's place: only where readers saw the entry (it was announced)."""
     return can_withdraw(user, entry) and entry.announced_at is not None
 
 
-def can_correct(user, entry):
+def can_correct(user: User | None, entry: Entry) -> bool:
     """Attach a public correction or update note: editors, on a published entry."""
     return _is_staff(user) and user.has_perm("liveupdates.publish_entry") and entry.status == PUBLISHED
 
 
-def can_restore(user, entry):
+def can_restore(user: User | None, entry: Entry) -> bool:
     """Bring back an earlier revision's words: whoever may edit the entry now, never a withdrawn one."""
     return entry.status != WITHDRAWN and can_edit(user, entry)
 
 
-def can_restore_post(user):
+def can_restore_post(user: User | None) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.change_livepost")
 
 
-def can_publish_post(user):
+def can_publish_post(user: User | None) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.publish_livepost")
 
 
-def can_see_desk(user):
+def can_see_desk(user: User | None) -> bool:
     """The live desk and previews: any newsroom member who can read entries."""
     return _is_staff(user) and user.has_perm("liveupdates.view_entry")
 
 
-def can_compose(user):
+def can_compose(user: User | None) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.add_entry")
 
 
-def can_upload(user):
+def can_upload(user: User | None) -> bool:
     return _is_staff(user) and (user.has_perm("liveupdates.add_entry") or user.has_perm("liveupdates.change_entry"))
 
 
-def can_review(user):
+def can_review(user: User | None) -> bool:
     """The review queue: those who return or publish others' entries."""
     return _is_staff(user) and (user.has_perm("liveupdates.review_entry") or user.has_perm("liveupdates.publish_entry"))
 
 
-def can_preview_post(user):
+def can_preview_post(user: User | None) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.view_livepost")
 
 
@@ -155,11 +163,11 @@ class Allowed:
     correct: bool
 
     @property
-    def any(self):
+    def any(self) -> bool:
         return any((self.submit, self.publish, self.return_to_author, self.withdraw, self.feature, self.correct))
 
 
-def allowed_actions(user, entry):
+def allowed_actions(user: User, entry: Entry) -> Allowed:
     return Allowed(
         edit=can_edit(user, entry),
         submit=can_submit(user, entry),
@@ -175,12 +183,12 @@ def allowed_actions(user, entry):
 # --- Helpers ----------------------------------------------------------------
 
 
-def _refuse_unless(allowed, message):
+def _refuse_unless(allowed: object, message: str) -> None:
     if not allowed:
         raise WorkflowError(message)
 
 
-def _move(entry, *, user, allowed_from, action, changes, note=""):
+def _move(entry: Entry, *, user: User, allowed_from: list[str], action: str, changes: dict[str, Any], note: str = "") -> Entry:
     """Move `entry` from one of `allowed_from` in one conditional UPDATE and record it."""
     from_status = entry.status
     now = timezone.now()
@@ -206,7 +214,7 @@ def _move(entry, *, user, allowed_from, action, changes, note=""):
     return entry
 
 
-def _announce_on_commit(post_id):
+def _announce_on_commit(post_id: int) -> None:
     """Once the change has committed, announce the post's flagged entries (off the request: announcer.soon).
 
     If that fails or the process dies first, the entries stay flagged and the
@@ -215,7 +223,7 @@ def _announce_on_commit(post_id):
     transaction.on_commit(lambda: announcer.soon(post_id))
 
 
-def _announce_now(entry):
+def _announce_now(entry: Entry) -> None:
     """Append the entry's live event inside the current transaction: it commits with the change or not at all.
 
     A failure to render must not undo a takedown: it is logged, the entry
@@ -228,7 +236,7 @@ def _announce_now(entry):
         live.failures.failed(entry.pk)
 
 
-def _wrong_state(entry, doing):
+def _wrong_state(entry: Entry, doing: str) -> str:
     return _("This entry is %(status)s, so it cannot be %(doing)s.") % {
         "status": status_label(entry.status),
         "doing": doing,
@@ -239,7 +247,7 @@ def _wrong_state(entry, doing):
 
 
 @transaction.atomic
-def submit_for_review(*, entry, user):
+def submit_for_review(*, entry: Entry, user: User) -> Entry:
     """A draft goes to the editors' review queue."""
     _refuse_unless(entry.status == DRAFT, _wrong_state(entry, _("submitted for review")))
     _refuse_unless(
@@ -250,14 +258,14 @@ def submit_for_review(*, entry, user):
 
 
 @transaction.atomic
-def publish(*, entry, user, at=None):
+def publish(*, entry: Entry, user: User, at: datetime | None = None) -> Entry:
     """Publish a draft or an entry in review, now or at `at` (a later time schedules it).
 
     Refused while an image in the text has no alt text: readers who cannot see
     the photo must be told what it shows.
     """
-    _refuse_unless(can_publish(user), _("You do not have permission to publish entries. Submit it for review instead."))
     _refuse_unless(entry.status in (DRAFT, IN_REVIEW), _wrong_state(entry, _("published")))
+    _refuse_unless(can_publish(user, entry), _("You do not have permission to publish entries. Submit it for review instead."))
     if richtext.images_without_alt(entry.body):
         raise WorkflowError(
             _(
@@ -283,13 +291,10 @@ def publish(*, entry, user, at=None):
 
 
 @transaction.atomic
-def return_to_author(*, entry, user, note):
+def return_to_author(*, entry: Entry, user: User, note: str) -> Entry:
     """Send an entry in review back to its author as a draft, with the editor's note."""
-    _refuse_unless(
-        _is_staff(user) and user.has_perm("liveupdates.review_entry"),
-        _("Only editors can return entries to their authors."),
-    )
     _refuse_unless(entry.status == IN_REVIEW, _wrong_state(entry, _("returned to its author")))
+    _refuse_unless(can_return(user, entry), _("Only editors can return entries to their authors."))
     note = (note or "").strip()
     _refuse_unless(note, _("Write a note telling the author what to change before returning the entry."))
     return _move(
@@ -303,17 +308,14 @@ def return_to_author(*, entry, user, note):
 
 
 @transaction.atomic
-def withdraw(*, entry, user, reason, public_note=""):
+def withdraw(*, entry: Entry, user: User, reason: str, public_note: str = "") -> Entry:
     """Take a published (or scheduled) entry off every public surface.
 
     With a `public_note`, readers who saw the entry find the note in its place
     ("This update was removed because ..."), never its words.
     """
-    _refuse_unless(
-        _is_staff(user) and user.has_perm("liveupdates.publish_entry"),
-        _("Only editors can withdraw published entries."),
-    )
     _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("withdrawn")))
+    _refuse_unless(can_withdraw(user, entry), _("Only editors can withdraw published entries."))
     reason = (reason or "").strip()
     _refuse_unless(reason, _("Give the reason for withdrawing this entry; it is kept in the entry's history."))
     public_note = richtext.plain_line(public_note)
@@ -334,7 +336,7 @@ def withdraw(*, entry, user, reason, public_note=""):
 
 
 @transaction.atomic
-def pin(*, entry, user):
+def pin(*, entry: Entry, user: User) -> Entry:
     """Pin this entry above the stream; the post's previously pinned entry is unpinned."""
     _refuse_unless(can_feature(user, entry), _("Only editors can pin entries, and not a withdrawn one."))
     # The entry pinned until now leaves the pinned slot: its readers must hear of it, and its record says so.
@@ -370,7 +372,7 @@ def pin(*, entry, user):
 
 
 @transaction.atomic
-def unpin(*, entry, user):
+def unpin(*, entry: Entry, user: User) -> Entry:
     _refuse_unless(can_feature(user, entry), _("Only editors can unpin entries."))
     return _move(
         entry,
@@ -382,7 +384,7 @@ def unpin(*, entry, user):
 
 
 @transaction.atomic
-def set_key_event(*, entry, user, key_event):
+def set_key_event(*, entry: Entry, user: User, key_event: bool) -> Entry:
     """Mark (or unmark) an entry as a key event of its post."""
     _refuse_unless(can_feature(user, entry), _("Only editors can mark key events, and not on a withdrawn entry."))
     return _move(
@@ -394,7 +396,7 @@ def set_key_event(*, entry, user, key_event):
     )
 
 
-def _mark_revised(entry):
+def _mark_revised(entry: Entry) -> None:
     """A published entry's words changed: readers are shown "Updated" from now on."""
     # Read from the row, not the instance: it may be older than a withdrawal that just committed.
     now = timezone.now()
@@ -402,7 +404,7 @@ def _mark_revised(entry):
         entry.revised_at = now
 
 
-def record_edit(*, entry, user, created, comment=""):
+def record_edit(*, entry: Entry, user: User, created: bool, comment: str = "") -> None:
     """Record a content save, once it is complete (many-to-many fields and citations included).
 
     The save becomes a revision (restorable, compared in the admin's history)
@@ -422,7 +424,7 @@ def record_edit(*, entry, user, created, comment=""):
         _announce_on_commit(entry.post_id)
 
 
-def record_post_edit(*, post, user, created=False, comment=""):
+def record_post_edit(*, post: LivePost, user: User, created: bool = False, comment: str = "") -> None:
     """Record a live post's settings being saved (coverage times, headline) and tell live readers."""
     revisions.record(post, user=user, comment=comment or (_("Created") if created else _("Edited")))
     if created:
@@ -432,13 +434,10 @@ def record_post_edit(*, post, user, created=False, comment=""):
 
 
 @transaction.atomic
-def correct(*, entry, user, text, kind=CorrectionKind.CORRECTION):
+def correct(*, entry: Entry, user: User, text: str, kind: str = CorrectionKind.CORRECTION) -> Entry:
     """Attach a public correction or update note to a published entry; readers see it with its time."""
-    _refuse_unless(
-        _is_staff(user) and user.has_perm("liveupdates.publish_entry"),
-        _("Only editors can add corrections to published entries."),
-    )
     _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("corrected")))
+    _refuse_unless(can_correct(user, entry), _("Only editors can add corrections to published entries."))
     text = richtext.plain_line(text)
     _refuse_unless(text, _("Write the correction readers will see: what was wrong and what is right."))
     _refuse_unless(len(text) <= 1000, _("Keep the correction under 1,000 characters."))
@@ -450,7 +449,7 @@ def correct(*, entry, user, text, kind=CorrectionKind.CORRECTION):
 
 
 @transaction.atomic
-def restore(*, entry, user, version):
+def restore(*, entry: Entry, user: User, version: Version) -> Entry:
     """Bring back the words of an earlier revision of `entry`, as a new, recorded change.
 
     Restores the headline, text, authors, places, citations and tags; the
@@ -480,7 +479,7 @@ def restore(*, entry, user, version):
 
 
 @transaction.atomic
-def restore_post(*, post, user, version):
+def restore_post(*, post: LivePost, user: User, version: Version) -> LivePost:
     """Bring back an earlier revision of a live post's settings; its status stays as it is."""
     _refuse_unless(can_restore_post(user), _("You cannot change live posts, so you cannot restore one."))
     _refuse_unless(
@@ -513,7 +512,7 @@ def restore_post(*, post, user, version):
     return post
 
 
-def _messages(error):
+def _messages(error: Exception) -> list[str]:
     if isinstance(error, ValidationError):
         return error.messages
     return [_("its address is now used by another live post.")]
@@ -522,7 +521,7 @@ def _messages(error):
 # --- Live post actions ---------------------------------------------------------
 
 
-def _move_post(post, *, user, allowed_from, action, changes):
+def _move_post(post: LivePost, *, user: User, allowed_from: list[str], action: str, changes: dict[str, Any]) -> LivePost:
     from_status = post.status
     updated = LivePost.objects.filter(pk=post.pk, status__in=allowed_from).update(**changes)
     if not updated:
@@ -538,7 +537,7 @@ def _move_post(post, *, user, allowed_from, action, changes):
 
 
 @transaction.atomic
-def publish_post(*, post, user, at=None):
+def publish_post(*, post: LivePost, user: User, at: datetime | None = None) -> LivePost:
     """Make a live post public (now, or at `at`); its published entries appear with it."""
     _refuse_unless(can_publish_post(user), _("Only editors can publish live posts."))
     _refuse_unless(post.status == PostStatus.DRAFT, _("This live post is already published."))
@@ -559,7 +558,7 @@ def publish_post(*, post, user, at=None):
 
 
 @transaction.atomic
-def unpublish_post(*, post, user):
+def unpublish_post(*, post: LivePost, user: User) -> LivePost:
     """Take a live post and all its entries off the public site."""
     _refuse_unless(can_publish_post(user), _("Only editors can unpublish live posts."))
     _refuse_unless(post.status == PostStatus.PUBLISHED, _("This live post is not published."))

@@ -87,7 +87,7 @@ class EntryQuerySet(models.QuerySet):
         )
 
 
-class Entry(models.Model):
+class Entry(models.Model):  # type: ignore[django-manager-missing]  # taggit's TaggedItemBase hides the reverse manager
     """One timestamped update in a live post."""
 
     post = models.ForeignKey(

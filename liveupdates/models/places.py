@@ -100,7 +100,7 @@ class Place(models.Model):
     def clean(self):
         super().clean()
         if self.parent_id and self.pk:
-            if self.parent_id == self.pk or (self.path and self.parent.path.startswith(self.path)):
+            if self.parent_id == self.pk or (self.path and self.parent is not None and self.parent.path.startswith(self.path)):
                 raise ValidationError(
                     {"parent": _("A place cannot be inside itself or inside one of its own sub-places. Choose another parent.")}
                 )
@@ -109,7 +109,7 @@ class Place(models.Model):
         with transaction.atomic():
             old_path = self.path
             super().save(*args, **kwargs)
-            parent_path = self.parent.path if self.parent_id else "/"
+            parent_path = self.parent.path if self.parent is not None else "/"
             new_path = f"{parent_path}{self.pk}/"
             if new_path != old_path:
                 Place.objects.filter(pk=self.pk).update(path=new_path)
