@@ -16,7 +16,6 @@ writers, so there is no race to see) and skip on SQLite.
 """
 
 import html.parser
-import importlib
 import json
 import random
 import re
@@ -33,6 +32,7 @@ from liveupdates.delivery import live
 from liveupdates.editorial import workflow
 from liveupdates.models import Entry, EntryStatus, LiveEvent, LivePost, PostStatus, WorkflowEvent
 
+from .browser import ensure_roles
 from .factories import EntryFactory, LivePostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,23 +50,8 @@ def _postgresql_only():
 
 
 def _ensure_roles():
-    """The newsroom's groups, as migration 0002 makes them: a transactional test's flush empties them."""
-    from django.contrib.auth.models import Group, Permission
-
-    spec = importlib.import_module("liveupdates.migrations.0002_newsroom_groups")
-
-    def permissions(by_app):
-        found = []
-        for app_label, codenames in by_app.items():
-            found += list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
-        return found
-
-    journalists, _ = Group.objects.get_or_create(name="Journalists")
-    journalists.permissions.set(permissions(spec.JOURNALIST_PERMISSIONS))
-    codenames = [f"{verb}_{model}" for model in spec.LIVEUPDATES_MODELS for verb in ("view", "add", "change", "delete")]
-    codenames += ["view_workflowevent"] + spec.EDITOR_EXTRA["liveupdates"]
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.set(permissions({"liveupdates": codenames, "taggit": spec.EDITOR_EXTRA["taggit"]}))
+    """The newsroom's groups, as the migrations make them: a transactional test's flush empties them."""
+    ensure_roles()
 
 
 @pytest.fixture
