@@ -273,3 +273,13 @@ def test_no_cache_in_front_may_keep_a_page_longer_than_a_few_seconds(client, pos
     # use_stale (updating or error) hands out copies of any age: withdrawn words included.
     assert not [line for line in directives if line.startswith("proxy_cache_use_stale")]
     assert "proxy_ignore_headers" not in nginx  # the page's own Cache-Control bounds the copy
+
+
+def test_a_reader_replaying_from_the_start_gets_the_removal_note_where_the_entry_was(client, act, editor, post):
+    entry = shown(act, editor, post, headline="Soon replaced by a note")
+    act(workflow.withdraw, entry=fresh(entry), user=editor, reason="Legal", public_note="Removed at a source's request.")
+    replay = client.get(f"/live/{post.slug}/updates.json?after=0").json()["events"]
+    added = [event for event in replay if event["type"] == "add"]
+    assert len(added) == 1 and "Removed at a source" in added[0]["html"] and "Soon replaced" not in str(replay)
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "Removed at a source" in page and "Soon replaced" not in page

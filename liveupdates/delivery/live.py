@@ -293,10 +293,16 @@ def visible(events, removed_entries=()):
     for event_id, _, _, payload in events:
         if payload.get("type") in SNAPSHOTS:
             latest_snapshot[payload["type"]] = event_id
+    # An entry removed with a public note: a reader who never saw it gets the note where the
+    # entry would have been (its add carries the note), as a fresh page shows it.
+    notes = {entry_id: payload["html"] for _, _, entry_id, payload in events if payload.get("type") == REMOVE and payload.get("html")}
     kept = []
     for event in events:
-        event_id, _, entry_id, payload = event
+        event_id, post_id, entry_id, payload = event
         kind = payload.get("type")
+        if kind == ADD and entry_id in notes:
+            kept.append((event_id, post_id, entry_id, {**payload, "html": notes[entry_id]}))
+            continue
         if kind in (ADD, UPDATE) and entry_id in removed:
             continue
         if kind in SNAPSHOTS and latest_snapshot[kind] != event_id:
