@@ -295,7 +295,9 @@ def visible(events, removed_entries=()):
             latest_snapshot[payload["type"]] = event_id
     # An entry removed with a public note: a reader who never saw it gets the note where the
     # entry would have been (its add carries the note), as a fresh page shows it.
-    notes = {entry_id: payload["html"] for _, _, entry_id, payload in events if payload.get("type") == REMOVE and payload.get("html")}
+    notes = {
+        entry_id: payload["html"] for _, _, entry_id, payload in events if payload.get("type") == REMOVE and payload.get("html")
+    }
     kept = []
     for event in events:
         event_id, post_id, entry_id, payload = event
