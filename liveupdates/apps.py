@@ -8,6 +8,7 @@ class LiveUpdatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Late: these import models, which exist only once the app registry is ready.
         from liveupdates.delivery import fragments
         from liveupdates.editorial import revisions
 

@@ -12,6 +12,7 @@ class NewsroomAdminSite(admin.AdminSite):
     def each_context(self, request):
         context = super().each_context(request)
         # Imported late: the admin site is built before the apps' models load.
+        # Late: this site is made while the apps load (newsroom.apps), before any model exists.
         from liveupdates.editorial import workflow
         from liveupdates.models import Entry
 

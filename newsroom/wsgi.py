@@ -1,6 +1,8 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver  # noqa: E402  (after Django is set up)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
@@ -16,9 +18,6 @@ def _freeze_startup_objects():
     3 ms. Nothing frozen is ever freed, and these objects live as long as the
     process anyway.
     """
-    import gc
-
-    from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - load the URL patterns now, so they are frozen too
     gc.collect()

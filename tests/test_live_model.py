@@ -1229,6 +1229,14 @@ class LiveModel(RuleBasedStateMachine):
             times = dict(Entry.objects.filter(pk__in=[pk for pk, _ in listing]).values_list("pk", "published_at"))
             window = [(pk, html) for pk, html in listing if (times[pk], pk) >= screen.horizon]
         shown, expected = [pk for pk, _ in screen.timeline], [pk for pk, _ in window]
+        notes = {pk for pk, html in window if pk not in shown and "entry--removed" in html}
+        if notes and shown == [pk for pk in expected if pk not in notes]:
+            # Its own kind, so that it hides no other failure: the reader never had these entries, so the
+            # removal's note had no copy to take the place of.
+            fail(
+                f"{kind}LacksARemovalNote",
+                f"{who} shows entries {shown}; a fresh page lists {expected}, with the removal notes {sorted(notes)}",
+            )
         if sorted(shown) != sorted(expected):
             fail(f"{kind}Entries", f"{who} shows entries {shown}; a fresh page lists {expected}")
         if shown != expected:

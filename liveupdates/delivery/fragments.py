@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.template.loader import render_to_string
 from django.utils import timezone
+from taggit.models import Tag
 
 from liveupdates.delivery import structured
 from liveupdates.models import Author, Citation, Entry, LivePost, Place, Source, TaggedEntry
@@ -156,7 +157,6 @@ def touch_entry_m2m(sender, instance, action, reverse, pk_set, **kwargs):
 
 
 def connect():
-    from taggit.models import Tag
 
     for model in (Author, Place, Source, Tag):
         post_save.connect(touch_entries_naming, sender=model, dispatch_uid=f"fragments-save-{model.__name__}")

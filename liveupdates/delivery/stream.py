@@ -19,11 +19,15 @@ import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
+from django.http import Http404, StreamingHttpResponse
+from django.utils import timezone
 
 from liveupdates.delivery import live
+from liveupdates.models import LiveEvent, LivePost
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +114,7 @@ class Hub:
         return await self.loop.run_in_executor(self.executor, call)
 
     def _listen(self):
-        import psycopg2
+        import psycopg2  # late: only a PostgreSQL deployment has it loaded for LISTEN
 
         params = connection.get_connection_params()
         self.listener = psycopg2.connect(**params)
@@ -196,7 +200,6 @@ class Hub:
 
     @staticmethod
     def _rows_after(after):
-        from liveupdates.models import LiveEvent
 
         return list(
             LiveEvent.objects.filter(pk__gt=after).order_by("pk").values_list("pk", "post_id", "entry_id", "payload")[:1000]
@@ -253,7 +256,6 @@ class Hub:
 
 
 def _public_post(slug):
-    from liveupdates.models import LivePost
 
     return LivePost.objects.published().filter(slug=slug).only("pk", "coverage_end", "status", "published_at").first()
 
@@ -295,7 +297,6 @@ async def open_stream(slug, last_event_id, after):
 
 async def stream_events(post, cursor, reader=None):
     """The bytes one reader receives: what they missed, then each new event as it comes."""
-    from django.utils import timezone
 
     hub = get_hub()
     reader = reader or Reader()
@@ -326,7 +327,6 @@ async def stream_events(post, cursor, reader=None):
 
 async def stream_view(request, slug):
     """The stream as a Django view (used where Django serves the path itself)."""
-    from django.http import Http404, StreamingHttpResponse
 
     post, cursor = await open_stream(slug, request.headers.get("Last-Event-ID"), request.GET.get("after"))
     if post is None:
@@ -346,7 +346,6 @@ async def asgi_stream(scope, receive, send, slug):
     reader for 1.4-1.6 s. This path keeps a reader to a queue, a generator
     and one task, and runs the same stream_events.
     """
-    from urllib.parse import parse_qs
 
     headers = dict(scope.get("headers") or ())
     after = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after", [None])[0]

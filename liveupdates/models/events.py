@@ -2,11 +2,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liveupdates.models.entries import EntryStatus
+from liveupdates.models.posts import PostStatus
+
 
 def status_label(value):
     """An entry's or post's stored status ("in_review") as people read it ("in review")."""
-    from liveupdates.models.entries import EntryStatus
-    from liveupdates.models.posts import PostStatus
 
     for choices in (EntryStatus, PostStatus):
         if value in choices.values:

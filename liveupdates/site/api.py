@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
@@ -264,7 +265,6 @@ def entries(request, filters: Query[EntryFilters]):
             moment, pk = decode_cursor(filters.cursor)
         except BadRequest as error:
             raise HttpError(400, "cursor must be the next_cursor value of the previous page.") from error
-        from django.db.models import Q
 
         queryset = queryset.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
     rows = list(queryset.for_display().order_by("-published_at", "-pk")[: PAGE + 1])

@@ -3,8 +3,10 @@
 Every feed starts from Entry.objects.published(); bodies are sanitised again on the way out.
 """
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html
@@ -29,7 +31,6 @@ class EntryFeed(Feed):
         return Entry.objects.published()
 
     def title(self, obj):
-        from django.conf import settings
 
         return settings.SITE_NAME
 
@@ -94,7 +95,6 @@ class _SubjectFeed(EntryFeed):
         return self.model.objects.all()
 
     def title(self, obj):
-        from django.conf import settings
 
         return f"{obj} · {settings.SITE_NAME}"
 
@@ -146,7 +146,6 @@ class TagFeed(_SubjectFeed):
         return Tag.objects.all()
 
     def link(self, tag):
-        from django.urls import reverse
 
         return reverse("liveupdates:tag", args=[tag.slug])
 

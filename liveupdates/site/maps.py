@@ -8,6 +8,10 @@ bounding box of their coordinates, with a graticule for scale.
 import math
 from dataclasses import dataclass
 
+from django.db import connection
+
+from liveupdates.models import Entry, Place
+
 WIDTH, HEIGHT, MARGIN = 640, 360, 40
 LATEST_ENTRIES = 500  # a post's map shows the places named in its latest 500 entries
 
@@ -101,9 +105,6 @@ def latest_place_ids(entries):
     as `IN (subquery)` PostgreSQL reads every link of the post, and as a list
     of 500 ids the ORM spent 8 ms preparing the parameters.
     """
-    from django.db import connection
-
-    from liveupdates.models import Entry
 
     latest = entries.order_by("-published_at", "-pk").values("pk")[:LATEST_ENTRIES]
     sql, params = latest.query.sql_with_params()
@@ -115,7 +116,6 @@ def latest_place_ids(entries):
 
 
 def places_of(place_ids):
-    from liveupdates.models import Place
 
     return Place.objects.filter(pk__in=place_ids).exclude(latitude=None).order_by("pk")
 

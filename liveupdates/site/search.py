@@ -71,6 +71,7 @@ class StripTags(Func):
 
 
 def _postgres(entries, query):
+    # Late: django.contrib.postgres is used only when the database is PostgreSQL.
     from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 
     vector = SearchVector("headline", "body", config=CONFIG)

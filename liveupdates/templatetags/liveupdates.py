@@ -3,7 +3,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from liveupdates import richtext
+from liveupdates.delivery.structured import absolute as public_url
 from liveupdates.models import Column
+from liveupdates.models import status_label as label
 
 register = template.Library()
 
@@ -33,7 +35,6 @@ def column_nav(context):
 
 @register.filter
 def absolute(path):
-    from liveupdates.delivery.structured import absolute as public_url
 
     return public_url(path)
 
@@ -49,6 +50,5 @@ def iso(moment):
 @register.filter
 def status_label(value):
     """An entry's or post's stored status ("in_review") as people read it ("in review")."""
-    from liveupdates.models import status_label as label
 
     return label(value)
