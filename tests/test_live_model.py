@@ -95,10 +95,12 @@ from hypothesis import HealthCheck, note
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from reversion.models import Revision, Version
 
 from liveupdates.delivery import live
 from liveupdates.editorial import workflow
-from liveupdates.models import Column, CorrectionKind, Entry, LiveEvent, LivePost, PostStatus
+from liveupdates.models import Column, Correction, CorrectionKind, Entry, LiveEvent, LivePost, PostStatus, WorkflowEvent
+from liveupdates.site import assembly
 
 from .factories import LivePostFactory
 
@@ -313,10 +315,6 @@ class Snapshot:
 
 
 def _reset_database():
-    from reversion.models import Revision, Version
-
-    from liveupdates.models import WorkflowEvent
-
     LiveEvent.objects.all().delete()
     WorkflowEvent.objects.all().delete()
     Version.objects.all().delete()
@@ -326,8 +324,6 @@ def _reset_database():
 
 
 def _forget_caches():
-    from liveupdates.site import assembly
-
     cache.clear()
     assembly.forget()
 
@@ -719,8 +715,6 @@ class LiveModel(RuleBasedStateMachine):
     @precondition(_any({"draft", "in_review", "published"}))
     @rule(which=st.integers(0, 99), version=st.integers(0, 99))
     def restore(self, which, version):
-        from reversion.models import Version
-
         entry = self._pick(which, lambda e: e.status != "withdrawn")
         if entry is None:
             return
@@ -1071,8 +1065,6 @@ class LiveModel(RuleBasedStateMachine):
         current = {}
         for row in Entry.objects.filter(pk__in=list(self.entries)).values("pk", "headline", "body"):
             current[row["pk"]] = set(WORD.findall(row["headline"] + row["body"]))
-        from liveupdates.models import Correction
-
         for pk, text in Correction.objects.filter(entry_id__in=list(self.entries)).values_list("entry_id", "text"):
             current.setdefault(pk, set()).update(WORD.findall(text))
         for entry in self.entries.values():
