@@ -58,11 +58,12 @@ test-postgres: venv
 	@start=$$(date +%s); DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL) $(PYTEST) $(foreach t,$(ENGINE_FREE),--ignore=tests/$(t).py) $(PYTEST_ARGS); status=$$?; \
 	echo "make test-postgres: $$(( $$(date +%s) - start )) s"; exit $$status
 
-# Lint, format, types of the domain core, Django's checks and missing migrations.
+# Lint, format, types of the domain core, the layers' import arrows, Django's checks and missing migrations.
 check: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_DEBUG=1 $(PY) manage.py check
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 

@@ -288,3 +288,16 @@ def test_a_browser_without_event_source_follows_by_polling(asgi_server, live_pos
     expect(copies(page, entry, "#entries >")).to_have_count(1, timeout=POLLED)
     expect(copies(page, doomed)).to_have_count(0, timeout=POLLED)
     assert "Sanamayn" not in words_on_page(page)
+
+
+def test_an_entry_published_with_an_earlier_time_arrives_where_a_fresh_page_lists_it(asgi_server, live_post, page):
+    post, editor = live_post
+    page.goto(asgi_server.url + post.get_absolute_url())
+    before = page.locator("#entries > article").evaluate_all("nodes => nodes.map(n => n.dataset.entry)")
+    late = Entry.objects.create(post=post, headline="A report filed late, dated 15 minutes ago", body="<p>Filed late.</p>")
+    workflow.publish(entry=late, user=editor, at=timezone.now() - timedelta(minutes=15))
+    expect(copies(page, late, "#entries >")).to_have_count(1, timeout=ARRIVES)
+    shown = page.locator("#entries > article").evaluate_all("nodes => nodes.map(n => n.dataset.entry)")
+    assert shown == [before[0], str(late.pk), *before[1:]]  # between the 10- and 20-minute-old entries
+    page.reload()
+    assert page.locator("#entries > article").evaluate_all("nodes => nodes.map(n => n.dataset.entry)") == shown

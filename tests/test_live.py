@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -481,3 +482,20 @@ async def test_a_reader_more_than_a_thousand_events_behind_still_gets_the_remova
     missed = await hub.missed(post.pk, cursor)
     kinds = [json.loads(message.split(b"data: ", 1)[1])["type"] for _, message in missed]
     assert "remove" in kinds and len(missed) > 1000
+
+
+def test_an_entry_published_with_an_earlier_time_carries_its_place_in_the_timeline(client, run_on_commit, editor, post):
+    """live.js puts an added entry where a fresh page lists it, by data-order (the exact publication time), not on top."""
+    later = EntryFactory(post=post, headline="Published first, at 12:00")
+    earlier = EntryFactory(post=post, headline="Published second, dated 11:00")
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    run_on_commit(workflow.publish, entry=later, user=editor, at=noon)
+    run_on_commit(workflow.publish, entry=earlier, user=editor, at=noon - timedelta(hours=1, microseconds=-250))
+    orders = {
+        int(pk): int(order)
+        for payload in LiveEvent.objects.filter(post=post, kind="add").values_list("payload", flat=True)
+        for pk, order in re.findall(r'data-entry="(\d+)" data-order="(\d+)"', payload["html"])
+    }
+    assert orders[later.pk] - orders[earlier.pk] == 3_600_000_000 - 250  # microseconds: finer than <time datetime>
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert page.index(f'data-entry="{later.pk}" data-order="{orders[later.pk]}"') < page.index(f'data-entry="{earlier.pk}"')

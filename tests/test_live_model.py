@@ -158,6 +158,12 @@ def _entry_pk(article):
     return int(found.group(1)) if found else None
 
 
+def _order_of(pk, markup):
+    """(data-order, pk) of an entry's markup: its place in the timeline."""
+    found = re.search(r'data-order="(\d+)"', markup)
+    return (int(found.group(1)) if found else 0, pk)
+
+
 def _pinned_of(section):
     """(entry id, markup) of the entry in a pinned slot, or None."""
     article = section.find("article") if section is not None else None
@@ -236,6 +242,16 @@ class Screen:
     def clear(self):
         self.timeline, self.pinned, self.key_events, self.gone = [], None, (), True
 
+    def _insert(self, pk, article):
+        """Where live.js puts a new entry: by (data-order, pk), newest first; nowhere if older than a loaded page's last."""
+        key = _order_of(pk, article)
+        at = next((i for i, (shown, html) in enumerate(self.timeline) if key > _order_of(shown, html)), None)
+        if at is None:
+            if self.horizon is not None and self.timeline:
+                return  # it belongs on an older page
+            at = len(self.timeline)
+        self.timeline.insert(at, (pk, article))
+
     def apply(self, event_id, payload):
         if self.gone or event_id <= self.cursor:
             return
@@ -249,7 +265,7 @@ class Screen:
             if position is not None:
                 self.timeline[position] = (pk, article)
             elif kind == "add":
-                self.timeline.insert(0, (pk, article))
+                self._insert(pk, article)
         elif kind == "remove":
             removal_note = fragment_article(payload.get("html"))
             if position is not None:

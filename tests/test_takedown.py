@@ -283,3 +283,17 @@ def test_a_reader_replaying_from_the_start_gets_the_removal_note_where_the_entry
     assert len(added) == 1 and "Removed at a source" in added[0]["html"] and "Soon replaced" not in str(replay)
     page = client.get(post.get_absolute_url()).content.decode()
     assert "Removed at a source" in page and "Soon replaced" not in page
+
+
+def test_a_reader_replaying_in_batches_gets_the_removal_note_even_when_the_removal_is_in_a_later_batch(act, editor, post):
+    entry = shown(act, editor, post, headline="Soon replaced by a note")
+    busy = shown(act, editor, post, headline="A busy entry")
+    for n in range(5):  # more events than one batch holds
+        busy.headline = f"A busy entry, version {n}"
+        busy.save()
+        act(workflow.record_edit, entry=busy, user=editor, created=False)
+    act(workflow.withdraw, entry=fresh(entry), user=editor, reason="Legal", public_note="Removed at a source's request.")
+    first_batch, read_to = live.read_after(post.pk, 0, limit=3)
+    assert read_to < LiveEvent.objects.filter(post=post, kind="remove").get().pk  # the removal is not in this batch
+    added = [payload for _, _, entry_id, payload in first_batch if entry_id == entry.pk]
+    assert len(added) == 1 and "Removed at a source" in added[0]["html"] and "Soon replaced" not in str(first_batch)

@@ -40,7 +40,7 @@ FRAGMENT_TTL = 24 * 60 * 60
 # What a lean list reads of each entry (ids and times): enough to name its fragment.
 LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note"]
 
-FORMAT = 3  # moves when what a fragment's cache entry holds changes, so a deploy never reads the old shape
+FORMAT = 4  # moves when what a fragment's cache entry holds changes, so a deploy never reads the old shape
 
 
 def _key(entry, slot, today):

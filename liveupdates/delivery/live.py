@@ -280,12 +280,14 @@ def parse_cursor(value):
     return cursor if cursor < 2**63 else None
 
 
-def visible(events, removed_entries=()):
+def visible(events, removed_entries=(), removal_notes=None):
     """Drop what a reconnecting reader must not be replayed.
 
     The content of an entry withdrawn since it was announced is dropped (its
     "remove" event stays), and of each snapshot kind only the latest counts.
-    `events` are (id, post_id, entry_id, payload) in id order.
+    `events` are (id, post_id, entry_id, payload) in id order; `removal_notes`
+    ({entry id: html}) are the public notes of removals that may lie beyond
+    these events (a later batch).
     """
     removed = set(removed_entries)
     removed.update(entry_id for _, _, entry_id, payload in events if payload.get("type") == REMOVE)
@@ -295,9 +297,10 @@ def visible(events, removed_entries=()):
             latest_snapshot[payload["type"]] = event_id
     # An entry removed with a public note: a reader who never saw it gets the note where the
     # entry would have been (its add carries the note), as a fresh page shows it.
-    notes = {
-        entry_id: payload["html"] for _, _, entry_id, payload in events if payload.get("type") == REMOVE and payload.get("html")
-    }
+    notes = dict(removal_notes or {})
+    notes.update(
+        (entry_id, payload["html"]) for _, _, entry_id, payload in events if payload.get("type") == REMOVE and payload.get("html")
+    )
     kept = []
     for event in events:
         event_id, post_id, entry_id, payload = event
@@ -341,7 +344,25 @@ def read_after(post_id, after, limit=200):
         if payload.get("type") in (PINNED, KEY_EVENTS):
             entry_ids |= _named(payload) - {None}
     public = set(Entry.objects.published().filter(pk__in=entry_ids).values_list("pk", flat=True))
-    return visible(rows, entry_ids - public), rows[-1][0]
+    removed = entry_ids - public
+    return visible(rows, removed, removal_notes(removed)), rows[-1][0]
+
+
+def removal_notes(entry_ids):
+    """{entry id: the public note left in its place} for those of `entry_ids` removed with one.
+
+    Read from their removal events, wherever they are in the log: a reader
+    replaying in batches meets the entry's add long before its removal, and
+    must get the note there, as a fresh page shows it.
+    """
+    if not entry_ids:
+        return {}
+    rows = (
+        LiveEvent.objects.filter(entry_id__in=entry_ids, kind=REMOVE, payload__has_key="html")
+        .order_by("pk")
+        .values_list("entry_id", "payload")
+    )
+    return {entry_id: payload["html"] for entry_id, payload in rows if payload.get("html")}
 
 
 def events_after(post_id, after, limit=200):

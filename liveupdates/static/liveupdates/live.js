@@ -133,14 +133,28 @@
     announced = pk;
   }
 
+  /* Where the page orders an entry: (data-order, pk), newest first, as the server lists them.
+     An entry published with an earlier time goes where a fresh page puts it, not on top. */
+  function newer(a, b) {
+    var ao = Number(a.dataset.order), bo = Number(b.dataset.order);
+    if (isNaN(ao) || isNaN(bo) || ao === bo) return Number(a.dataset.entry) > Number(b.dataset.entry);
+    return ao > bo;
+  }
+
   function place(pk, article) {
     var existing = timelineCopy(pk);
     if (existing) {
       existing.replaceWith(article);
     } else {
+      var after = null; // the first entry shown that the new one is newer than
+      for (var node = entries.firstElementChild; node; node = node.nextElementSibling) {
+        if (node.dataset && node.dataset.entry && newer(article, node)) { after = node; break; }
+      }
+      // Older than everything shown while older entries are on the next page: it belongs there.
+      if (!after && document.querySelector('.pager a[rel="next"][href^="?before="]') && entries.querySelector("[data-entry]")) return;
       var empty = entries.querySelector(".empty");
       if (empty) empty.remove();
-      entries.insertBefore(article, entries.firstElementChild);
+      entries.insertBefore(article, after);
     }
     if (!reducedMotion) article.classList.add("entry--new");
     refreshTimes(article);
