@@ -11,6 +11,8 @@ class LiveUpdatesConfig(AppConfig):
         # Late: these import models, which exist only once the app registry is ready.
         from liveupdates.delivery import fragments
         from liveupdates.editorial import revisions
+        from liveupdates.models import posts
 
         fragments.connect()
+        posts.connect()
         revisions.register()

@@ -11,7 +11,7 @@ from liveupdates.editorial import workflow
 from liveupdates.models import Entry, LivePost, PostStatus
 from liveupdates.site import assembly
 
-from .factories import EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
+from .factories import ColumnFactory, EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +181,52 @@ def test_a_published_entry_is_rendered_once_for_the_stream_and_the_page(
     assert rendered == [entry.pk]  # the announcement rendered it for live readers...
     assert "Rendered once" in client.get(live_post.get_absolute_url()).content.decode()
     assert rendered == [entry.pk]  # ...and the page took that fragment
+
+
+@pytest.fixture
+def neighbour(live_post):
+    """The post before `live_post` in its column, linked from its page (the frame is made and kept)."""
+    older = LivePostFactory(
+        column=live_post.column, coverage_start=live_post.coverage_start - timedelta(days=1), headline="Yesterday in Daraa"
+    )
+    return older
+
+
+def linked(client, post):
+    return client.get(post.get_absolute_url()).content.decode().split('class="post-nav"', 1)[-1]
+
+
+def test_a_neighbour_renamed_is_linked_by_its_new_headline_at_once(client, live_post, neighbour):
+    assert "Yesterday in Daraa" in linked(client, live_post)
+    neighbour.headline = "The day before, in Daraa"
+    neighbour.save()
+    page = linked(client, live_post)
+    assert "The day before, in Daraa" in page and "Yesterday in Daraa" not in page
+
+
+def test_a_neighbour_moved_to_another_column_is_no_longer_linked(client, live_post, neighbour):
+    elsewhere = ColumnFactory(name="An archive", is_active=False)  # not in the navigation: the column list is unchanged
+    assert "Yesterday in Daraa" in linked(client, live_post)
+    neighbour.column = elsewhere
+    neighbour.save()
+    assert "Yesterday in Daraa" not in linked(client, live_post)
+
+
+def test_a_deleted_neighbour_is_no_longer_linked(client, live_post, neighbour):
+    assert "Yesterday in Daraa" in linked(client, live_post)
+    LivePost.objects.filter(pk=neighbour.pk).delete()  # as the admin's bulk delete does
+    assert "Yesterday in Daraa" not in linked(client, live_post)
+
+
+def test_a_post_published_in_the_column_is_linked_at_once(client, live_post, editor):
+    assert "Tomorrow in Daraa" not in linked(client, live_post)
+    later = LivePostFactory(
+        column=live_post.column,
+        coverage_start=live_post.coverage_start + timedelta(days=1),
+        headline="Tomorrow in Daraa",
+        status="draft",
+        published_at=None,
+    )
+    assert "Tomorrow in Daraa" not in linked(client, live_post)
+    workflow.publish_post(post=later, user=editor)
+    assert "Tomorrow in Daraa" in linked(client, live_post)

@@ -98,3 +98,14 @@ def test_an_entry_permalink_makes_a_fixed_number_of_queries(client, post, subjec
         entry.tags.add(f"more-{_}")
         workflow.correct(entry=entry, user=editor, text="Another detail.")
     assert count(client, entry.get_absolute_url()) == few
+
+
+def test_a_live_page_whose_fragments_are_kept_is_built_in_five_queries(client, post, subjects, editor):
+    """The post with its cursor, the page of entries, the pinned entry with the key events, the map's places, the
+    column list: the page a reader gets right after a change costs no more than this (docs/benchmarks.md)."""
+    fill(post, subjects, editor, 20)
+    workflow.pin(entry=post.entries.published().first(), user=editor)
+    client.get(post.get_absolute_url())  # fragments, the frame, key events and map are kept by this first build
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(post.get_absolute_url()).status_code == 200
+    assert len(queries) == 5, [query["sql"][:120] for query in queries]

@@ -44,6 +44,7 @@ from liveupdates.models import (
     PostStatus,
     WorkflowEvent,
     status_label,
+    touch_columns,
 )
 
 if TYPE_CHECKING:
@@ -523,9 +524,10 @@ def _messages(error: Exception) -> list[str]:
 
 def _move_post(post: LivePost, *, user: User, allowed_from: list[str], action: str, changes: dict[str, Any]) -> LivePost:
     from_status = post.status
-    updated = LivePost.objects.filter(pk=post.pk, status__in=allowed_from).update(**changes)
+    updated = LivePost.objects.filter(pk=post.pk, status__in=allowed_from).update(updated_at=timezone.now(), **changes)
     if not updated:
         raise WorkflowError(_("Someone else changed this live post first. Reload the page and check it."))
+    touch_columns([post.column_id])  # its neighbours' pages link to it, or no longer
     for field, value in changes.items():
         setattr(post, field, value)
     WorkflowEvent.objects.create(post=post, action=action, from_status=from_status, to_status=post.status, actor=user)

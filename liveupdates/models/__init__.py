@@ -4,7 +4,7 @@ from liveupdates.models.events import WorkflowEvent, status_label
 from liveupdates.models.live import LiveEvent
 from liveupdates.models.people import Author
 from liveupdates.models.places import Place
-from liveupdates.models.posts import LivePost, PostStatus, public_post_q
+from liveupdates.models.posts import LivePost, PostStatus, public_post_q, touch_columns
 from liveupdates.models.sources import Source
 from liveupdates.models.tags import TaggedEntry
 
@@ -23,6 +23,7 @@ __all__ = [
     "public_post_q",
     "Source",
     "TaggedEntry",
+    "touch_columns",
     "WorkflowEvent",
     "status_label",
 ]

@@ -18,6 +18,13 @@ class Column(models.Model):
         ),
     )
 
+    # Moved in the same transaction as every change to one of the column's posts that a live
+    # page's links to its neighbours show (a post published or unpublished, its headline,
+    # address or start time changed, a post moved in or out or deleted: models.posts.touch_columns).
+    # A live page's frame is kept under this key (site/assembly.py), so no page links to a post
+    # that is no longer public, while a frame costs no query to check.
+    posts_changed_at = models.DateTimeField(_("posts last changed"), null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("column")

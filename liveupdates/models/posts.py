@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liveupdates import images
 from liveupdates.images import PhotoField
+from liveupdates.models.columns import Column
 
 
 class PostStatus(models.TextChoices):
@@ -23,6 +24,25 @@ def public_post_q(now, prefix=""):
     LivePost.is_public mirrors it on an instance.
     """
     return Q(**{f"{prefix}status": PostStatus.PUBLISHED, f"{prefix}published_at__lte": now})
+
+
+def touch_columns(column_ids):
+    """Move `Column.posts_changed_at` of these columns: pages linking to their posts are framed again.
+
+    Called by LivePost.save(), the workflow's post actions and a post's deletion
+    (connect()), inside the change's transaction.
+    """
+    Column.objects.filter(pk__in={pk for pk in column_ids if pk}).update(posts_changed_at=timezone.now())
+
+
+def _touch_column_of_deleted(sender, instance, **kwargs):
+    touch_columns([instance.column_id])
+
+
+def connect():
+    """A deleted post leaves its neighbours' pages: deletion reaches the column by the post_delete signal,
+    which Django sends for an admin's bulk delete too."""
+    models.signals.post_delete.connect(_touch_column_of_deleted, sender=LivePost, dispatch_uid="posts-column-deleted")
 
 
 class LivePostQuerySet(models.QuerySet):
@@ -113,18 +133,18 @@ class LivePost(models.Model):
         editor may have unpublished the post: writing `status` back would make
         it public again.
         """
-        if (
-            self.pk is not None
-            and not self._state.adding
-            and kwargs.get("update_fields") is None
-            and not kwargs.get("force_insert")
-        ):
-            kwargs["update_fields"] = [
-                field.attname
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in ("status", "published_at", "created_by", "created_at")
-            ]
+        columns = {self.column_id}
+        if self.pk is not None and not self._state.adding:
+            # The column it leaves, if it moves: that column's pages link to it too.
+            columns.update(LivePost.objects.filter(pk=self.pk).values_list("column_id", flat=True))
+            if kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+                kwargs["update_fields"] = [
+                    field.attname
+                    for field in self._meta.concrete_fields
+                    if not field.primary_key and field.name not in ("status", "published_at", "created_by", "created_at")
+                ]
         super().save(*args, **kwargs)
+        touch_columns(columns)
 
     def clean(self):
         super().clean()
@@ -148,22 +168,30 @@ class LivePost(models.Model):
     def is_live(self):
         return self.coverage_end is None or self.coverage_end > timezone.now()
 
-    def _neighbour(self, older):
+    def _siblings(self, older):
+        """The published posts before (`older`) or after this one in its column, nearest first."""
         siblings = LivePost.objects.published().filter(column_id=self.column_id).exclude(pk=self.pk)
         if older:
-            siblings = siblings.filter(
+            return siblings.filter(
                 Q(coverage_start__lt=self.coverage_start) | Q(coverage_start=self.coverage_start, pk__lt=self.pk)
             ).order_by("-coverage_start", "-pk")
-        else:
-            siblings = siblings.filter(
-                Q(coverage_start__gt=self.coverage_start) | Q(coverage_start=self.coverage_start, pk__gt=self.pk)
-            ).order_by("coverage_start", "pk")
-        return siblings.only("headline", "slug", "coverage_start").first()
+        return siblings.filter(
+            Q(coverage_start__gt=self.coverage_start) | Q(coverage_start=self.coverage_start, pk__gt=self.pk)
+        ).order_by("coverage_start", "pk")
+
+    def neighbours(self):
+        """(previous post, next post) in the column, published, in one query (two index lookups)."""
+        nearest = [models.Subquery(self._siblings(older).values("pk")[:1]) for older in (True, False)]
+        found = list(LivePost.objects.filter(Q(pk=nearest[0]) | Q(pk=nearest[1])).only("headline", "slug", "coverage_start"))
+        before = (self.coverage_start, self.pk)
+        previous = next((p for p in found if (p.coverage_start, p.pk) < before), None)
+        following = next((p for p in found if (p.coverage_start, p.pk) > before), None)
+        return previous, following
 
     def previous_post(self):
         """The published post before this one in its column."""
-        return self._neighbour(older=True)
+        return self._siblings(older=True).only("headline", "slug", "coverage_start").first()
 
     def next_post(self):
         """The published post after this one in its column."""
-        return self._neighbour(older=False)
+        return self._siblings(older=False).only("headline", "slug", "coverage_start").first()

@@ -6,8 +6,9 @@ must be built again, but most of it did not change. The page splits in two:
 * the frame: head, header, navigation, column list, footer. It is rendered
   with a marker where each moving part goes and kept in process memory, keyed
   by everything it shows as read from the database on this request (the
-  post's row, its column, the column list, the neighbouring posts, the day,
-  whether coverage is live), so a change to any of them is a new key at once;
+  post's row, its column, whose `posts_changed_at` moves with every change to
+  the neighbouring posts it links to, the column list, the day, whether
+  coverage is live), so a change to any of them is a new key at once;
 * the moving parts: the live cursor, the structured data, the key events, the
   pinned entry, the entry list and the map. The entries are their stored
   fragments (fragments.attach_html); the key events and the map are rendered
@@ -26,6 +27,7 @@ import time
 from collections import OrderedDict
 from types import SimpleNamespace
 
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -80,18 +82,41 @@ def forget():
 # --- The moving parts ----------------------------------------------------------------
 
 
-def _key_events_html(entries):
-    key_events = live.key_events_for(entries)
+def _featured(entries):
+    """(the pinned entry, the key events) of `entries`, read lean (ids and times) in one query.
+
+    Key events are a handful among a post's entries, and the pinned entry one:
+    both come from their partial indexes. Only when more key events are newer
+    than the pinned entry than the panel shows is the pinned entry read on its own.
+    """
+    shown = live.KEY_EVENTS_SHOWN
+    rows = list(
+        entries.filter(Q(is_pinned=True) | Q(is_key_event=True))
+        .order_by("-published_at", "-pk")
+        .only(*fragments.LISTED_FIELDS, "is_pinned", "is_key_event")[: shown + 1]
+    )
+    pinned = next((entry for entry in rows if entry.is_pinned), None)
+    key_events = [entry for entry in rows if entry.is_key_event][:shown]
+    if pinned is None and len(rows) > shown:
+        pinned = entries.filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
+    return pinned, key_events
+
+
+def _key_events_html(entries, key_events):
+    """The key events panel, kept by the ids and `updated_at` of the entries it shows (read on every request)."""
     signature = ",".join(f"{e.pk}:{e.updated_at.timestamp():.6f}" for e in key_events)
     key = (signature, timezone.localdate(), get_language())
     html = _key_event_lists.get(key)
     if html is None:
-        html = _key_event_lists.put(key, render_to_string("liveupdates/_key_events.html", {"key_events": key_events}))
+        # What the panel quotes (headlines, first words) is read only to draw it.
+        html = _key_event_lists.put(
+            key, render_to_string("liveupdates/_key_events.html", {"key_events": live.key_events_for(entries)})
+        )
     return html
 
 
 def _map_html(entries):
-    places = list(maps.places_of(maps.latest_place_ids(entries)))
+    places = list(maps.latest_places(entries))
     key = (tuple((p.pk, p.name, p.slug, p.kind, p.latitude, p.longitude) for p in places), get_language())
     html = _maps.get(key)
     if html is None:
@@ -111,11 +136,11 @@ def parts(post, entries, listed, before=None, live_cursor=0, structured_data=Fal
     values["live_cursor"] = str(live_cursor)
     values["entries"] = render_to_string("liveupdates/_entry_stream.html", {"page": page})
     if page.is_first:
-        pinned = entries.filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
+        pinned, key_events = _featured(entries)
         if pinned is not None:
             fragments.attach_html([pinned], pinned_slot=True)
         values["pinned"] = render_to_string("liveupdates/_pinned.html", {"pinned": pinned})
-        values["key_events"] = _key_events_html(entries)
+        values["key_events"] = _key_events_html(entries, key_events)
         values["place_map"] = _map_html(entries)
     if structured_data:
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
@@ -127,21 +152,22 @@ def parts(post, entries, listed, before=None, live_cursor=0, structured_data=Fal
 # --- The frame -----------------------------------------------------------------------------
 
 
-def neighbours(post):
-    """The frame's variable context, read from the database: (previous post, next post, column list)."""
-    return post.previous_post(), post.next_post(), list(Column.objects.filter(is_active=True).only("name", "slug"))
+def _frame(request, post, columns):
+    """The first page around its moving parts: [text, slot, text, slot, ..., text].
 
-
-def _frame(request, post, context):
-    """The first page around its moving parts: [text, slot, text, slot, ..., text]."""
-    previous_post, next_post, columns = context
+    Kept under what it shows, as read with the post on this request: the post's
+    row, its column (whose `posts_changed_at` moves with any change to the
+    posts the frame links to as neighbours), the column list, the day and
+    whether coverage is live. A post scheduled to become public later is
+    linked as a neighbour once a frame is made after its time: within
+    FRAME_SECONDS.
+    """
     key = (
         post.pk,
         post.updated_at,
         post.column.name,
         post.column.slug,
-        tuple((p.pk, p.headline, p.slug) for p in (previous_post, next_post) if p is not None),
-        previous_post is not None,
+        post.column.posts_changed_at,
         tuple((c.name, c.slug) for c in columns),
         timezone.localdate(),
         post.is_live,
@@ -155,6 +181,7 @@ def _frame(request, post, context):
     until = now + FRAME_SECONDS
     if post.is_live and post.coverage_end:
         until = min(until, now + max(0.0, (post.coverage_end - timezone.now()).total_seconds()))
+    previous_post, next_post = post.neighbours()
     page_context = {
         "post": post,
         "page": SimpleNamespace(is_first=True),
@@ -171,6 +198,6 @@ def _frame(request, post, context):
 def first_page(request, post, entries, listed, live_cursor):
     """The first page of a live post: its frame with the moving parts in place."""
     values, _ = parts(post, entries, listed, live_cursor=live_cursor, structured_data=True)
-    pieces = _frame(request, post, neighbours(post))
+    pieces = _frame(request, post, list(Column.objects.filter(is_active=True).only("name", "slug")))
     # Odd positions are slot names (re.split keeps the captured group).
     return "".join(values[piece] if i % 2 else piece for i, piece in enumerate(pieces))

@@ -64,8 +64,7 @@ def _post_context(request, post, entries, listed=None, live_cursor=0, structured
         "post": post,
         "page": page,
         "parts": parts,
-        "previous_post": post.previous_post(),
-        "next_post": post.next_post(),
+        **dict(zip(("previous_post", "next_post"), post.neighbours(), strict=True)),
     }
 
 
@@ -78,13 +77,14 @@ def post_detail(request, slug):
     names the live event it shows (its cursor), so whatever happens after it
     reaches the reader through the stream or the poll.
     """
-    post = get_object_or_404(LivePost.objects.published().select_related("column"), slug=slug)
+    # The cursor is read with the post, before the entries: an event appended in between is
+    # then replayed to the page (and applied idempotently) rather than lost.
+    posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
+    post = get_object_or_404(posts, slug=slug)
     before = request.GET.get("before")
     if before:
         before = pagination.canonical_cursor(before)  # one spelling per page: no cache entry per spelling
-    # The cursor is read before the entries: an event appended in between is then
-    # replayed to the page (and applied idempotently) rather than lost.
-    live_cursor = live.latest_event_id(post)
+    live_cursor = post.live_cursor
     entries = Entry.objects.published().for_post(post)
     listed = Entry.objects.on_page().for_post(post)
     if before:
