@@ -265,6 +265,8 @@ def test_the_api_since_filter_and_key_events(client, post, editor):
         ("/api/entries?cursor=nonsense", 400),
         ("/api/entries?since=not-a-date", 422),
         ("/api/entries?since=2026-11-25T10:00:00", 400),
+        ("/api/entries?since=0001-01-01T00:00:00%2B05:00", 400),
+        ("/api/entries?since=9999-12-31T23:59:59-05:00", 400),
         ("/api/entries?place=nowhere", 404),
         ("/api/entries?author=nobody", 404),
         ("/api/entries?tag=none", 404),

@@ -4,7 +4,7 @@ Everything starts from the published() querysets. Lists use cursor pagination
 with a stable order; a bad parameter is a 4xx with a sentence, never a 500.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
@@ -259,7 +259,12 @@ def entries(request, filters: Query[EntryFilters]):
     if filters.since:
         if filters.since.tzinfo is None:
             raise HttpError(400, "since needs a time zone, e.g. 2026-11-25T14:05:00Z.")
-        queryset = queryset.filter(published_at__gt=filters.since)
+        try:
+            # The database compares in UTC; a time at the calendar's very edge has no UTC twin.
+            since = filters.since.astimezone(UTC)
+        except OverflowError as error:
+            raise HttpError(400, "since is outside the calendar once moved to UTC.") from error
+        queryset = queryset.filter(published_at__gt=since)
     if filters.cursor:
         try:
             moment, pk = decode_cursor(filters.cursor)
