@@ -53,7 +53,14 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # The public URL of the site, used where a page must name itself absolutely
 # outside a request (feeds, sitemaps, structured data built by commands).
-SITE_URL = env("NEWSROOM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Required in production: a default would make canonical links, feeds and sitemaps name
+# a development address.
+SITE_URL = env("NEWSROOM_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "NEWSROOM_SITE_URL is not set. Give the site's public address (for example "
+        "https://news.example.org): canonical links, feeds and sitemaps name it."
+    )
 SITE_NAME = env("NEWSROOM_SITE_NAME", "Newsroom Live")
 
 INSTALLED_APPS = [
@@ -105,6 +112,11 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Behind a proxy the client is named by X-Forwarded-For, believed only as far as proxies
+# listed here wrote it (addresses or networks, comma-separated; newsroom/clientip.py).
+# docker-compose.yml lists its own network's ranges; empty means REMOTE_ADDR is the client.
+NEWSROOM_TRUSTED_PROXIES = env_list("NEWSROOM_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "newsroom.clientip.client_ip"
 
 ROOT_URLCONF = "newsroom.urls"
 
