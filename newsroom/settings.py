@@ -220,6 +220,10 @@ NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))
 NEWSROOM_IMAGE_MAX_PIXELS = int(env("NEWSROOM_IMAGE_MAX_PIXELS", str(40_000_000)))
+# Photos decoded at once per process (each may take several hundred MB), and how long an
+# upload waits for its turn before it is refused with "try again" (liveupdates/images.py).
+NEWSROOM_IMAGE_DECODES = int(env("NEWSROOM_IMAGE_DECODES", "1"))
+NEWSROOM_IMAGE_DECODE_WAIT = float(env("NEWSROOM_IMAGE_DECODE_WAIT", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
