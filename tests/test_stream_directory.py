@@ -14,7 +14,7 @@ from liveupdates.models import PostStatus
 from .factories import LivePostFactory, UserFactory
 from .test_live import fresh_hub  # noqa: F401  (a fixture)
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.usefixtures("fresh_hub")]
 
 
 def hub_queries():
@@ -33,7 +33,7 @@ def hub_queries():
     return hub, start, stop
 
 
-async def test_a_thousand_random_slugs_are_404s_from_memory_with_no_query_each(fresh_hub):
+async def test_a_thousand_random_slugs_are_404s_from_memory_with_no_query_each():
     post = await sync_to_async(LivePostFactory)()
     hub, start, stop = hub_queries()
     await hub.start()
@@ -46,7 +46,7 @@ async def test_a_thousand_random_slugs_are_404s_from_memory_with_no_query_each(f
     assert set(hub.directory.posts) == {post.slug}, "the directory holds the public posts and nothing else"
 
 
-async def test_a_post_published_after_the_directory_was_read_is_found_by_its_first_reader(fresh_hub, monkeypatch):
+async def test_a_post_published_after_the_directory_was_read_is_found_by_its_first_reader(monkeypatch):
     monkeypatch.setattr(stream, "DIRECTORY_RETRY", 0.0)
     hub = stream.get_hub()
     await hub.start()
@@ -55,7 +55,7 @@ async def test_a_post_published_after_the_directory_was_read_is_found_by_its_fir
     assert (await hub.public_post("not-yet")) is not None
 
 
-async def test_an_unpublished_post_is_dropped_from_the_directory_when_its_coverage_event_is_read(fresh_hub):
+async def test_an_unpublished_post_is_dropped_from_the_directory_when_its_coverage_event_is_read():
     def make():
         from tests.browser import ensure_roles
 
