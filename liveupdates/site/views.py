@@ -4,7 +4,7 @@ from itertools import groupby
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -188,6 +188,10 @@ def post_updates(request, slug):
         return JsonResponse(
             {"error": _("Give the id of the last event you have as ?after=<number> (0 for everything).")}, status=400
         )
+    if request.META.get("QUERY_STRING") != f"after={after}":
+        # One URL per answer ("007", "7&x=1" and "7" are one cursor): every other spelling would
+        # be a copy of its own in nginx and the CDN, and a way to flood them.
+        return HttpResponsePermanentRedirect(f"{request.path}?after={after}")
     events, last = live.read_after(post.pk, after, limit=100)
     response = JsonResponse(
         {
