@@ -165,7 +165,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
             # A hung Redis must cost a request half a second at most, not a worker.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            # IGNORE_EXCEPTIONS: with Redis down, a read is a miss and a write is skipped (logged), never a 500.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
         }
     }
     # The cache only holds copies of what the database says (liveupdates/delivery/fragments.py):
