@@ -99,4 +99,4 @@ def test_three_huge_pixel_uploads_at_once_peak_at_about_one_decode(tmp_path):
     start_free, peak_free, _ = peak_memory(str(path), uploads=3, slots=3)
     one_decode = peak_guarded - start_guarded
     assert one_decode > 0
-    assert peak_free - start_free > 2 * one_decode, (peak_guarded, peak_free)
+    assert peak_free - start_free > 1.5 * one_decode, (start_guarded, peak_guarded, start_free, peak_free)
