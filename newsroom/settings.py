@@ -215,6 +215,13 @@ LOGIN_URL = "admin:login"
 # Announcements to live readers run on a background thread of each process, so a
 # save answers once it is stored (liveupdates/delivery/announcer.py); at once in development.
 NEWSROOM_ANNOUNCE_IN_BACKGROUND = env_bool("NEWSROOM_ANNOUNCE_IN_BACKGROUND", not DEBUG)
+# Who holds the live stream's connections: "builtin" (the hub in each ASGI process, `make run`)
+# or "nchan" (nginx's nchan module; `manage.py stream_relay` publishes each event to it, and
+# pages tell live.js to catch up from the poll each time its stream opens). liveupdates/delivery/nchan.py
+NEWSROOM_STREAM_ENGINE = env("NEWSROOM_STREAM_ENGINE", "builtin")
+if NEWSROOM_STREAM_ENGINE not in ("builtin", "nchan"):
+    raise ImproperlyConfigured("NEWSROOM_STREAM_ENGINE is 'builtin' (the default) or 'nchan'.")
+NEWSROOM_NCHAN_PUBLISH_URL = env("NEWSROOM_NCHAN_PUBLISH_URL", "http://127.0.0.1:8080/pub")
 # Django serves uploads itself only where no web server does (make run, one-process benches).
 NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
 
