@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -62,29 +63,57 @@ def loopback_conf(tmp, ports):
     return text
 
 
-@pytest.fixture
-def engine(tmp_path, settings):
-    nginx = require_nchan()
-    ports = {name: free_port() for name in ("pages", "readers", "publisher")}
-    (tmp_path / "nginx.conf").write_text(loopback_conf(tmp_path, ports))
-    command = [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
-    subprocess.run([*command, "-t", "-q"], check=True, capture_output=True)
-    subprocess.run(command, check=True)
-    settings.NEWSROOM_NCHAN_PUBLISH_URL = f"http://127.0.0.1:{ports['publisher']}/pub"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", ports["readers"]), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "nginx did not listen"
+class Nchan:
+    """nginx running deploy/nginx-nchan.conf on loopback ports; stopped and started again at will."""
+
+    def __init__(self, pages_port=None):
+        nginx = require_nchan()
+        # Its own directory, readable by nginx's unprivileged workers (pytest's tmp_path is not).
+        tmp = self.tmp = Path(tempfile.mkdtemp(prefix="newsroom-nchan-"))
+        tmp.chmod(0o755)
+        self.ports = {"pages": pages_port or free_port(), "readers": free_port(), "publisher": free_port()}
+        (tmp / "nginx.conf").write_text(loopback_conf(tmp, self.ports))
+        self.command = [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
+        subprocess.run([*self.command, "-t", "-q"], check=True, capture_output=True)
+        self.start()
+
+    @property
+    def publish_url(self):
+        return f"http://127.0.0.1:{self.ports['publisher']}/pub"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.ports['readers']}"
+
+    def start(self):
+        subprocess.run(self.command, check=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.ports["readers"]), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not listen"
+                time.sleep(0.05)
+
+    def stop(self):
+        subprocess.run([*self.command, "-s", "stop"], check=False, capture_output=True)
+        for _ in range(100):
+            if not (self.tmp / "nginx.pid").exists():
+                return
             time.sleep(0.05)
-    yield ports
-    subprocess.run([*command, "-s", "quit"], check=False, capture_output=True)
-    for _ in range(50):
-        if not (tmp_path / "nginx.pid").exists():
-            break
-        time.sleep(0.1)
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def engine(settings):
+    server = Nchan()
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = server.publish_url
+    yield server.ports
+    server.remove()
 
 
 class Subscriber(threading.Thread):
