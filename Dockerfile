@@ -8,10 +8,12 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-# collectstatic needs settings but no secrets of production.
-RUN DJANGO_DEBUG=1 python manage.py collectstatic --noinput \
+# collectstatic runs with the production settings (not DEBUG), so it writes the manifest
+# production pages read; it needs their variables, not their secrets.
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost NEWSROOM_SITE_URL=https://collectstatic.invalid \
+    python manage.py collectstatic --noinput \
  && useradd --system --home /app newsroom && mkdir -p /app/media && chown newsroom /app/media
 USER newsroom
 
 EXPOSE 8000
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "8", "newsroom.wsgi:application"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "8", "--respawn-failed-workers", "--respawn-interval", "1", "newsroom.wsgi:application"]

@@ -51,7 +51,7 @@ screenshots: venv
 # What the database engine cannot change: images, rich text, page weight, HTML validity,
 # accessibility, the XSS corpus in Chromium, passwords, settings. `make test` runs them on
 # SQLite; the PostgreSQL run (CI's second) does not repeat them.
-ENGINE_FREE := test_images test_richtext test_page_weight test_html_validity test_accessibility test_xss_browser test_passwords test_settings
+ENGINE_FREE := test_images test_richtext test_page_weight test_html_validity test_accessibility test_xss_browser test_passwords test_settings test_production test_image_decodes
 
 test-postgres: venv
 	@pg_isready -h 127.0.0.1 -p 5432 -q || { echo "PostgreSQL is not answering on 127.0.0.1:5432. Start it, or set PG_URL."; exit 1; }

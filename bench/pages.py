@@ -85,6 +85,7 @@ def env_for(database_url, **extra):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "newsroom.settings",
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+        "NEWSROOM_SITE_URL": "http://127.0.0.1:8000",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",

@@ -140,6 +140,7 @@ def main():
         {
             "DJANGO_SETTINGS_MODULE": "newsroom.settings",
             "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+            "NEWSROOM_SITE_URL": "http://127.0.0.1:8000",
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_SECURE_COOKIES": "0",

@@ -207,3 +207,47 @@ class PhotoField(models.ImageField):
             file.save(name, content, save=False)
             make_renditions(file.storage, file.name)
         return file
+
+
+# --- Decode guard ------------------------------------------------------------------------------
+# A photo's size on disk says nothing of its size decoded: a 164 KB PNG of 6,324 x 6,324
+# pixels holds 160 MB of pixels, and re-encoding it briefly takes several copies (measured:
+# one worker from 175 to 635 MB for 7 s; four at once, 2 GB). The pixel count is read from
+# the header before anything is decoded (_open_verified), and at most
+# NEWSROOM_IMAGE_DECODES photos are decoded at once in one process; the next upload waits
+# its turn, and after NEWSROOM_IMAGE_DECODE_WAIT seconds is refused with a message to try
+# again, so a burst of uploads costs time, never the worker.
+import functools  # noqa: E402
+import threading  # noqa: E402
+
+_decode_slots = threading.BoundedSemaphore(max(1, int(getattr(settings, "NEWSROOM_IMAGE_DECODES", 1))))
+_decoding = threading.local()
+
+
+def decode_slot(function):
+    """Run `function` holding one of the process's decode slots (re-entrant within a thread)."""
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        if getattr(_decoding, "depth", 0):
+            return function(*args, **kwargs)
+        if not _decode_slots.acquire(timeout=getattr(settings, "NEWSROOM_IMAGE_DECODE_WAIT", 30)):
+            raise ValidationError(
+                _("The newsroom is processing many photos at this moment. Upload this one again in a minute."),
+                code="busy",
+            )
+        _decoding.depth = 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _decoding.depth = 0
+            _decode_slots.release()
+
+    return guarded
+
+
+validate_image = decode_slot(validate_image)
+reencode = decode_slot(reencode)
+prepared = decode_slot(prepared)
+make_renditions = decode_slot(make_renditions)
+store = decode_slot(store)

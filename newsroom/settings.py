@@ -53,7 +53,14 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # The public URL of the site, used where a page must name itself absolutely
 # outside a request (feeds, sitemaps, structured data built by commands).
-SITE_URL = env("NEWSROOM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Required in production: a default would make canonical links, feeds and sitemaps name
+# a development address.
+SITE_URL = env("NEWSROOM_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "NEWSROOM_SITE_URL is not set. Give the site's public address (for example "
+        "https://news.example.org): canonical links, feeds and sitemaps name it."
+    )
 SITE_NAME = env("NEWSROOM_SITE_NAME", "Newsroom Live")
 
 INSTALLED_APPS = [
@@ -105,6 +112,11 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Behind a proxy the client is named by X-Forwarded-For, believed only as far as proxies
+# listed here wrote it (addresses or networks, comma-separated; newsroom/clientip.py).
+# docker-compose.yml lists its own network's ranges; empty means REMOTE_ADDR is the client.
+NEWSROOM_TRUSTED_PROXIES = env_list("NEWSROOM_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "newsroom.clientip.client_ip"
 
 ROOT_URLCONF = "newsroom.urls"
 
@@ -153,7 +165,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
             # A hung Redis must cost a request half a second at most, not a worker.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            # IGNORE_EXCEPTIONS: with Redis down, a read is a miss and a write is skipped (logged), never a 500.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
         }
     }
     # The cache only holds copies of what the database says (liveupdates/delivery/fragments.py):
@@ -202,12 +215,23 @@ LOGIN_URL = "admin:login"
 # Announcements to live readers run on a background thread of each process, so a
 # save answers once it is stored (liveupdates/delivery/announcer.py); at once in development.
 NEWSROOM_ANNOUNCE_IN_BACKGROUND = env_bool("NEWSROOM_ANNOUNCE_IN_BACKGROUND", not DEBUG)
+# Who holds the live stream's connections: "builtin" (the hub in each ASGI process, `make run`)
+# or "nchan" (nginx's nchan module; `manage.py stream_relay` publishes each event to it, and
+# pages tell live.js to catch up from the poll each time its stream opens). liveupdates/delivery/nchan.py
+NEWSROOM_STREAM_ENGINE = env("NEWSROOM_STREAM_ENGINE", "builtin")
+if NEWSROOM_STREAM_ENGINE not in ("builtin", "nchan"):
+    raise ImproperlyConfigured("NEWSROOM_STREAM_ENGINE is 'builtin' (the default) or 'nchan'.")
+NEWSROOM_NCHAN_PUBLISH_URL = env("NEWSROOM_NCHAN_PUBLISH_URL", "http://127.0.0.1:8080/pub")
 # Django serves uploads itself only where no web server does (make run, one-process benches).
 NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
 
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))
 NEWSROOM_IMAGE_MAX_PIXELS = int(env("NEWSROOM_IMAGE_MAX_PIXELS", str(40_000_000)))
+# Photos decoded at once per process (each may take several hundred MB), and how long an
+# upload waits for its turn before it is refused with "try again" (liveupdates/images.py).
+NEWSROOM_IMAGE_DECODES = int(env("NEWSROOM_IMAGE_DECODES", "1"))
+NEWSROOM_IMAGE_DECODE_WAIT = float(env("NEWSROOM_IMAGE_DECODE_WAIT", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

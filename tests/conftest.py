@@ -10,11 +10,12 @@ def _fresh_cache():
     # Rolled-back tests reuse primary keys; a page cached by one must not answer another.
     from django.core.cache import cache
 
-    from liveupdates.delivery import live
+    from liveupdates.delivery import live, polling
     from liveupdates.site import assembly
 
     cache.clear()
     assembly.forget()
+    polling.forget_all()
     live.failures.retry_at.clear()
     yield
     cache.clear()

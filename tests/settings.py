@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
+os.environ.setdefault("NEWSROOM_SITE_URL", "http://127.0.0.1:8000")
 
 from newsroom.settings import *  # noqa: E402,F403
 

@@ -199,7 +199,11 @@ def own_redis(settings, tmp_path):
     base = (
         dict(configured)
         if "django_redis" in configured["BACKEND"]
-        else {"BACKEND": "django_redis.cache.RedisCache", "KEY_PREFIX": "newsroom"}
+        else {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "KEY_PREFIX": "newsroom",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
+        }
     )
     settings.CACHES = {**settings.CACHES, "default": {**base, "LOCATION": server.url}}
     from django.core.cache import cache

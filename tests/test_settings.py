@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | env
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSROOM_"))} | env
     environment.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
@@ -29,6 +29,11 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert result.returncode != 0 and "DJANGO_ALLOWED_HOSTS is not set" in result.stderr
 
 
+def test_production_refuses_to_start_without_its_public_address():
+    result = run_manage("check", DJANGO_SECRET_KEY="x" * 60, DJANGO_ALLOWED_HOSTS="news.example.org")
+    assert result.returncode != 0 and "NEWSROOM_SITE_URL is not set" in result.stderr
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = run_manage(
         "check",
@@ -37,6 +42,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "WARNING",
         DJANGO_SECRET_KEY="a-long-random-production-secret-" + "k" * 40,
         DJANGO_ALLOWED_HOSTS="news.example.org",
+        NEWSROOM_SITE_URL="https://news.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

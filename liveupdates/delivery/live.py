@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from liveupdates.delivery import fragments
+from liveupdates.delivery import fragments, polling
 from liveupdates.models import Entry, LiveEvent, LivePost, public_post_q
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,10 @@ def _append(post_id, kind, payload, entry_id=None):
             # Delivered to every LISTENing hub when this transaction commits.
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{post_id}:{event.pk}"])
     logger.debug("appended live event %s (%s) for post %s", event.pk, kind, post_id)
+    # Pollers' copy of the post's head (delivery/polling.py): gone now, and again once this
+    # commits, so no poller is told "nothing new" from a head read in between.
+    polling.forget(post_id)
+    transaction.on_commit(lambda: polling.forget(post_id))
     return event
 
 

@@ -18,7 +18,8 @@ import select
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -37,7 +38,8 @@ POLL_INTERVAL = 0.1  # seconds between change queries without NOTIFY (SQLite)
 SAFETY_INTERVAL = 2.0  # with NOTIFY, still look now and then: a notification can be lost with a connection
 DUE_INTERVAL = 1.0  # how often scheduled entries are checked
 RECENT = 2000  # events the hub remembers for reconnecting readers
-POST_CACHE_SECONDS = 2.0  # how long a post lookup is reused by readers connecting
+DIRECTORY_MAX_AGE = 30.0  # the directory of public posts is read again at least this often
+DIRECTORY_RETRY = 1.0  # a slug it does not know reads it again at most this often (then: 404)
 QUEUE_LIMIT = 500  # a reader this far behind is disconnected and catches up on reconnect
 
 
@@ -63,7 +65,7 @@ class Hub:
         self.starting = asyncio.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-hub")
         self.task: asyncio.Task[None] | None = None
-        self.posts: dict[str, tuple[Any, float]] = {}  # slug -> (post or None, expires at)
+        self.directory = Directory()
         self.listener: Any = None  # psycopg2's LISTEN connection (untyped)
         self.failing: set[str] = set()  # steps of the loop failing now: logged once, not every second
 
@@ -182,6 +184,8 @@ class Hub:
             self.recent.append((event_id, post_id, entry_id, payload, message))
             if payload.get("type") == live.REMOVE:
                 self.removed.add(entry_id)
+            elif payload.get("type") == live.COVERAGE:
+                self.directory.stale = True  # a post published, unpublished or changed: read the directory again
             self.last_id = event_id
             for reader in list(self.subscribers.get(post_id, ())):
                 try:
@@ -235,29 +239,61 @@ class Hub:
         return missed
 
     async def public_post(self, slug):
-        """The public post with this slug, looked up on the hub's connection.
-
-        Readers never open database connections of their own (a thousand
-        readers would hold a thousand). Answers are kept a moment, so a
-        breaking-news rush of connections costs one query per post, not one
-        per reader.
-        """
-        now = time.monotonic()
-        cached = self.posts.get(slug)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        post = await self.db(_public_post, slug)
-        self.posts[slug] = (post, now + POST_CACHE_SECONDS)
-        return post
+        """The public post with this slug (a KnownPost), or None: from the hub's directory of public posts."""
+        return await self.directory.lookup(self, slug)
 
     @property
     def readers(self):
         return sum(len(readers) for readers in self.subscribers.values())
 
 
-def _public_post(slug):
+class KnownPost(NamedTuple):
+    pk: int
+    coverage_end: datetime | None
 
-    return LivePost.objects.published().filter(slug=slug).only("pk", "coverage_end", "status", "published_at").first()
+
+class Directory:
+    """Every public post a reader may open a stream for, read in one query for all of them.
+
+    Readers never open database connections of their own, and a request for a
+    slug that does not exist must cost no query: a rush of random
+    /live/<slug>/stream/ URLs once meant one query each on the hub's one
+    database thread (delaying every publication behind them) and one cache
+    entry each, kept forever. Here the hub keeps one slug -> (pk, coverage
+    end) map of the public posts, so memory is bounded by the posts the
+    newsroom has published, not by the URLs asked for; an unknown slug is a 404
+    from memory. The map is read again when the log carries a post's coverage
+    event (published, unpublished, its settings changed: `Hub._fetch` marks it
+    stale), at least every DIRECTORY_MAX_AGE seconds, and when a slug it does
+    not know is asked for, at most once every DIRECTORY_RETRY seconds (so a
+    post that became public by its scheduled time passing is found within a
+    second of its first reader).
+    """
+
+    def __init__(self) -> None:
+        self.posts: dict[str, KnownPost] = {}
+        self.read_at = -DIRECTORY_MAX_AGE
+        self.stale = True
+        self.reading = asyncio.Lock()
+
+    async def lookup(self, hub, slug):
+        if self._due(slug):
+            async with self.reading:  # a rush of readers: one query, the others wait for it
+                if self._due(slug):
+                    read_at = time.monotonic()
+                    self.stale = False
+                    self.posts = await hub.db(_public_posts)
+                    self.read_at = read_at
+        return self.posts.get(slug)
+
+    def _due(self, slug):
+        age = time.monotonic() - self.read_at
+        return self.stale or age >= DIRECTORY_MAX_AGE or (slug not in self.posts and age >= DIRECTORY_RETRY)
+
+
+def _public_posts():
+    rows = LivePost.objects.published().values_list("slug", "pk", "coverage_end")
+    return {slug: KnownPost(pk, coverage_end) for slug, pk, coverage_end in rows}
 
 
 _hub = None

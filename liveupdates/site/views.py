@@ -4,7 +4,7 @@ from itertools import groupby
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
-from liveupdates.delivery import fragments, live
+from liveupdates.delivery import fragments, live, polling
 from liveupdates.delivery.structured import blog_posting
 from liveupdates.editorial import workflow
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
@@ -182,18 +182,28 @@ def post_updates(request, slug):
     serves them all; the ETag lets it answer 304. `last` is the id of the last
     event read, kept or not: the reader's next cursor.
     """
-    post = get_object_or_404(LivePost.objects.published().only("pk", "coverage_end", "status", "published_at"), slug=slug)
+    known = polling.head(slug)  # a readers' copy of at most 1 s (delivery/polling.py)
+    if known is None:
+        raise Http404("No such live post.")
     after = live.parse_cursor(request.GET.get("after"))
     if after is None:
         return JsonResponse(
             {"error": _("Give the id of the last event you have as ?after=<number> (0 for everything).")}, status=400
         )
-    events, last = live.read_after(post.pk, after, limit=100)
+    if request.META.get("QUERY_STRING") != f"after={after}":
+        # One URL per answer ("007", "7&x=1" and "7" are one cursor): every other spelling would
+        # be a copy of its own in nginx and the CDN, and a way to flood them.
+        return HttpResponsePermanentRedirect(f"{request.path}?after={after}")
+    if after >= known.last:
+        # Up to date (every reader but those who just woke up): no query at all.
+        events, last = [], after
+    else:
+        events, last = live.read_after(known.post_id, after, limit=100)
     response = JsonResponse(
         {
             "events": [{"id": event_id, **payload} for event_id, _, _, payload in events],
             "last": last,
-            "live": post.is_live,
+            "live": known.is_live,
             "public": True,
         }
     )

@@ -374,20 +374,47 @@
     } catch (error) {
       return lost();
     }
+    var held = null; // messages held while catching up (engines that cannot replay from our cursor)
     stream.onopen = function () {
       if (stream !== source) return;
       streamOpen = true;
       openedAt = Date.now();
       clearTimeout(pollTimer);
       pollTimer = null;
+      if (page.dataset.liveCatchUp !== undefined) catchUp();
     };
     stream.onmessage = function (message) {
       if (stream !== source) return;
       var event;
       try { event = JSON.parse(message.data); } catch (error) { return; /* skipped, not fatal */ }
       if (event && event.id == null) event.id = parseInt(message.lastEventId, 10);
-      apply(event);
+      if (held) held.push(event);
+      else apply(event);
     };
+    /* nchan (NEWSROOM_STREAM_ENGINE=nchan) sends only what is published while we listen: what
+       came after our cursor before that is asked of the poll endpoint, and the stream's
+       messages wait until it is applied (apply() skips what is at or below the cursor). */
+    function catchUp() {
+      held = [];
+      fetch(page.dataset.livePoll + "?after=" + cursor, { headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (response.status === 404) return { public: false };
+          return response.ok ? response.json() : null;
+        })
+        .catch(function () { return null; })
+        .then(function (data) {
+          var waiting = held || [];
+          held = null;
+          if (stream !== source) return;
+          if (!data) return lost(); // could not catch up: poll and reconnect as after any drop
+          if (Array.isArray(data.events)) data.events.forEach(apply);
+          var last = parseInt(data.last, 10);
+          if (last > cursor) cursor = last;
+          if (data.public === false) return gone();
+          if (data.live === false) return endCoverage();
+          waiting.forEach(apply);
+        });
+    }
     stream.onerror = function () {
       if (stream === source) lost();
     };

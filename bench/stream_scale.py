@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Many readers on one machine: the built-in hub, our nchan path, and bare nchan, in one run.
+
+    .venv/bin/python bench/stream_scale.py --readers 1000 --entries 10 --interval 2
+    .venv/bin/python bench/stream_scale.py --readers 10000 --engines nchan,bare-nchan
+
+Each engine gets a fresh server and the same readers (bench/live_latency.py's
+cheap SSE client on loopback); entries are published through the editorial
+workflow from a separate process (bare nchan: the bench POSTs the same bytes to
+nchan's publisher itself, no Django). Per engine it prints readers connected,
+connect time, publish-to-reader p50/p95/max, deliveries lost, and the server's
+memory (uvicorn's RSS; nginx's workers' RSS for nchan). Loopback only, bounded
+in time; needs nginx with libnginx-mod-nchan for the nchan rows.
+"""
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port, fresh_database, stop, wait_for  # noqa: E402
+from live_latency import PUBLISH, SETUP, SLUG, django_env, manage, percentile, raise_file_limit, rss_kib, run_readers  # noqa: E402
+
+NCHAN_REWRITES = [
+    ("server web:8000;", "server 127.0.0.1:{pages};"),
+    ("listen 80;", "listen 127.0.0.1:{readers} backlog=8192;"),
+    ("listen 8080;", "listen 127.0.0.1:{publisher};"),
+    ("/var/cache/nginx/newsroom", "{tmp}/cache"),
+    ("alias /app/media/;", "alias {tmp}/media/;"),
+    (
+        "worker_processes auto;",
+        "worker_processes 1;\nworker_rlimit_nofile 200000;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;",
+    ),
+    ("worker_connections 20000;", "worker_connections 120000;"),
+    (
+        "http {",
+        "http {{\n    access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;"
+        " fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;",
+    ),
+]
+
+
+def start_nchan(tmp, ports):
+    text = (ROOT / "deploy" / "nginx-nchan.conf").read_text()
+    for old, new in NCHAN_REWRITES:
+        if text.count(old) != 1:
+            raise SystemExit(f"deploy/nginx-nchan.conf: expected {old!r} exactly once")
+        text = text.replace(old, new.format(tmp=tmp, **ports))
+    (tmp / "nginx.conf").write_text(text)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    subprocess.run([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], check=True)
+    return [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
+
+
+def nginx_rss(tmp):
+    master = int((tmp / "nginx.pid").read_text())
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return sum(rss_kib(int(pid)) for pid in children)
+
+
+def bare_publisher(url, count, interval):
+    """Publish the same bytes a reader would look for, straight to nchan (no Django)."""
+    time.sleep(1.0)
+    for n in range(count):
+        body = json.dumps({"id": n + 1, "type": "add", "html": f"bench-{n}-{time.time():.6f}-end"}).encode()
+        urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=10).read()
+        time.sleep(interval)
+
+
+def run_engine(engine, args, env, tmp):
+    import threading
+
+    import uvloop
+
+    servers, memory = [], {}
+    port = free_port()
+    engine_tmp = Path(tempfile.mkdtemp(prefix=f"newsroom-{engine}-"))
+    engine_tmp.chmod(0o755)
+    nginx = None
+    try:
+        if engine == "builtin":
+            servers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", "newsroom.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+                    + [
+                        "--loop",
+                        "uvloop",
+                        "--http",
+                        "httptools",
+                        "--no-access-log",
+                        "--log-level",
+                        "warning",
+                        "--backlog",
+                        "8192",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+            wait_for(f"http://127.0.0.1:{port}/live/{SLUG}/")
+
+            def rss():
+                return rss_kib(servers[0].pid)
+        else:
+            ports = {"pages": free_port(), "readers": port, "publisher": free_port()}
+            nginx = start_nchan(engine_tmp, ports)
+            publish_url = f"http://127.0.0.1:{ports['publisher']}/pub"
+            if engine == "nchan":
+                servers.append(
+                    subprocess.Popen(
+                        [sys.executable, "manage.py", "stream_relay"],
+                        cwd=ROOT,
+                        env={**env, "NEWSROOM_NCHAN_PUBLISH_URL": publish_url},
+                    )
+                )
+            time.sleep(1.0)
+
+            def rss():
+                return nginx_rss(engine_tmp)
+
+        memory["idle"] = rss()
+        runs = {}
+
+        def publish():
+            memory["connected"] = rss()
+            if engine == "bare-nchan":
+                thread = threading.Thread(
+                    target=bare_publisher, args=(f"{publish_url}/live-{SLUG}", args.entries, args.interval), daemon=True
+                )
+                thread.start()
+                runs["thread"] = thread
+            else:
+                runs["process"] = subprocess.Popen(
+                    [sys.executable, "manage.py", "shell", "-c", PUBLISH],
+                    cwd=ROOT,
+                    env={**env, "BENCH_ENTRIES": str(args.entries), "BENCH_INTERVAL": str(args.interval)},
+                    stdout=subprocess.DEVNULL,
+                )
+
+        started = time.time()
+        listen_for = 8 + args.entries * args.interval + 5
+        readers, connected, errors, connect_done = uvloop.run(run_readers(port, args.readers, publish, listen_for))
+        if "process" in runs:
+            runs["process"].wait(timeout=120)
+        latencies = [lat for state in readers for lat in state.received.values()]
+        lost = connected * args.entries - len(latencies)
+        per_reader = (memory["connected"] - memory["idle"]) / max(1, connected)
+        if latencies:
+            print(
+                f"  {engine:<10} readers {connected:>6}/{args.readers}  connect {connect_done - started:5.1f} s  "
+                f"p50 {statistics_ms(latencies, 0.5):6.0f} ms  p95 {statistics_ms(latencies, 0.95):6.0f} ms  "
+                f"max {max(latencies) * 1000:6.0f} ms  lost {lost}  memory {memory['connected'] / 1024:.0f} MiB "
+                f"({per_reader:.1f} KiB/reader)",
+                flush=True,
+            )
+        else:
+            print(f"  {engine:<10} readers {connected}/{args.readers}: nothing received ({len(errors)} errors)", flush=True)
+    finally:
+        stop(servers)
+        if nginx:
+            subprocess.run([*nginx, "-s", "stop"], check=False, capture_output=True)
+            time.sleep(0.5)
+        shutil.rmtree(engine_tmp, ignore_errors=True)
+
+
+def statistics_ms(values, fraction):
+    return percentile(values, fraction) * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readers", type=int, default=1000)
+    parser.add_argument("--entries", type=int, default=10)
+    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--engines", default="builtin,nchan,bare-nchan")
+    args = parser.parse_args()
+    raise_file_limit()
+    gc.disable()
+    tmp = Path(tempfile.mkdtemp(prefix="newsroom-scale-"))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    fresh_database(database_url)
+    env = {**django_env(database_url), "NEWSROOM_ANNOUNCE_IN_BACKGROUND": "0"}
+    manage(env, "migrate", "--noinput")
+    manage(env, "shell", "-c", SETUP)
+    print(
+        f"{args.readers} readers, {args.entries} entries every {args.interval} s; database: "
+        f"{'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; {os.cpu_count()} cores; "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+        flush=True,
+    )
+    for engine in args.engines.split(","):
+        run_engine(engine, args, env, tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""The stream on nchan (NEWSROOM_STREAM_ENGINE=nchan): a real nginx with Debian's nchan module runs deploy/nginx-nchan.conf.
+
+The relay publishes each live event once; readers subscribed through nginx receive
+publications and withdrawals; a reader who was away catches up (nchan's 30 s buffer
+on subscribing, and the poll endpoint from its cursor, as live.js does on opening).
+Skipped when nginx or the module is missing, unless NEWSROOM_REQUIRE_NCHAN=1 (CI).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from liveupdates.delivery import live, nchan
+from liveupdates.editorial import workflow
+from liveupdates.models import LiveEvent
+
+from .browser import ensure_roles, free_port
+from .factories import EntryFactory, LivePostFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")
+
+
+def require_nchan():
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    missing = None if Path(nginx).exists() and MODULE.exists() else "nginx with libnginx-mod-nchan is not installed"
+    if missing and os.environ.get("NEWSROOM_REQUIRE_NCHAN"):
+        pytest.fail(f"{missing} (NEWSROOM_REQUIRE_NCHAN=1): apt-get install nginx libnginx-mod-nchan")
+    if missing:
+        pytest.skip(f"{missing}: apt-get install nginx libnginx-mod-nchan")
+    return nginx
+
+
+def loopback_conf(tmp, ports):
+    """deploy/nginx-nchan.conf with its addresses and paths made local (each rewrite must match exactly once)."""
+    text = (ROOT / "deploy" / "nginx-nchan.conf").read_text()
+    rewrites = [
+        ("server web:8000;", f"server 127.0.0.1:{ports['pages']};"),
+        ("listen 80;", f"listen 127.0.0.1:{ports['readers']};"),
+        ("listen 8080;", f"listen 127.0.0.1:{ports['publisher']};"),
+        ("/var/cache/nginx/newsroom", f"{tmp}/cache"),
+        ("alias /app/media/;", f"alias {tmp}/media/;"),
+        ("worker_processes auto;", f"worker_processes 1;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;"),
+        (
+            "http {",
+            f"http {{\n    access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;"
+            f" fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;",
+        ),
+        ("worker_connections 20000;", "worker_connections 1024;"),
+    ]
+    for old, new in rewrites:
+        assert text.count(old) == 1, f"deploy/nginx-nchan.conf: expected {old!r} exactly once"
+        text = text.replace(old, new)
+    return text
+
+
+class Nchan:
+    """nginx running deploy/nginx-nchan.conf on loopback ports; stopped and started again at will."""
+
+    def __init__(self, pages_port=None):
+        nginx = require_nchan()
+        # Its own directory, readable by nginx's unprivileged workers (pytest's tmp_path is not).
+        tmp = self.tmp = Path(tempfile.mkdtemp(prefix="newsroom-nchan-"))
+        tmp.chmod(0o755)
+        self.ports = {"pages": pages_port or free_port(), "readers": free_port(), "publisher": free_port()}
+        (tmp / "nginx.conf").write_text(loopback_conf(tmp, self.ports))
+        self.command = [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
+        subprocess.run([*self.command, "-t", "-q"], check=True, capture_output=True)
+        self.start()
+
+    @property
+    def publish_url(self):
+        return f"http://127.0.0.1:{self.ports['publisher']}/pub"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.ports['readers']}"
+
+    def start(self):
+        subprocess.run(self.command, check=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.ports["readers"]), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not listen"
+                time.sleep(0.05)
+
+    def stop(self):
+        subprocess.run([*self.command, "-s", "stop"], check=False, capture_output=True)
+        for _ in range(100):
+            if not (self.tmp / "nginx.pid").exists():
+                return
+            time.sleep(0.05)
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def engine(settings):
+    server = Nchan()
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = server.publish_url
+    yield server.ports
+    server.remove()
+
+
+class Subscriber(threading.Thread):
+    """An EventSource reader of one post through nginx: the events' data, as parsed JSON."""
+
+    def __init__(self, port, slug):
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(f"GET /live/{slug}/stream/ HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n".encode())
+        self.events, self.head, self.ready = [], b"", threading.Event()
+        self.start()
+        assert self.ready.wait(10), "the subscription was not answered"
+
+    def run(self):
+        buffer = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+                if not self.ready.is_set() and b"\r\n\r\n" in buffer:
+                    self.head, buffer = buffer.split(b"\r\n\r\n", 1)
+                    self.ready.set()
+                for line in buffer.split(b"\n"):
+                    if line.startswith(b"data: "):
+                        try:
+                            event = json.loads(line[6:])
+                        except ValueError:
+                            continue  # a line cut by chunking: read again with more
+                        if event not in self.events:
+                            self.events.append(event)
+        except OSError:
+            return
+
+    def wait_for(self, test, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [event for event in self.events if test(event)]
+            if found:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"not received within {timeout} s; received {self.events}")
+
+    def close(self):
+        self.sock.close()
+
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def newsroom(db):
+    ensure_roles()
+    return UserFactory(username="nchan-editor", group="Editors"), LivePostFactory()
+
+
+def publish(post, editor, headline):
+    entry = EntryFactory(post=post, headline=headline, created_by=editor)
+    workflow.publish(entry=entry, user=editor)
+    live.announce_due(post=post)
+    return entry
+
+
+def test_a_publication_and_its_withdrawal_reach_a_reader_subscribed_through_nchan(engine, newsroom):
+    editor, post = newsroom
+    relay = nchan.Relay()
+    reader = Subscriber(engine["readers"], post.slug)
+    assert b" 200 " in reader.head.split(b"\r\n")[0] and b"text/event-stream" in reader.head
+    entry = publish(post, editor, "Breaking: through nchan")
+    assert relay.step() >= 1
+    [added] = reader.wait_for(lambda event: event.get("type") == "add" and event.get("entry") == entry.pk)
+    assert "Breaking: through nchan" in added["html"]
+    assert added["id"] == LiveEvent.objects.get(entry=entry, kind="add").pk  # our event id, as the built-in stream sends it
+    workflow.withdraw(entry=entry, user=editor, reason="unverified")
+    relay.step()
+    reader.wait_for(lambda event: event.get("type") == "remove" and event.get("entry") == entry.pk)
+    reader.close()
+
+
+def test_each_event_is_published_once_and_in_order(engine, newsroom):
+    editor, post = newsroom
+    relay = nchan.Relay()
+    reader = Subscriber(engine["readers"], post.slug)
+    entries = [publish(post, editor, f"Update {n}") for n in range(3)]
+    relay.step()
+    relay.step()  # nothing new: nothing published again
+    reader.wait_for(lambda event: event.get("entry") == entries[-1].pk and event.get("type") == "add")
+    time.sleep(0.2)
+    ids = [event["id"] for event in reader.events]
+    assert ids == sorted(set(ids)), f"duplicates or disorder: {ids}"
+    assert [event["entry"] for event in reader.events if event["type"] == "add"] == [entry.pk for entry in entries]
+    reader.close()
+
+
+def test_a_reader_who_was_away_catches_up_from_nchan_and_from_the_poll(engine, newsroom, client):
+    editor, post = newsroom
+    relay = nchan.Relay()
+    first = publish(post, editor, "Before the reader left")
+    relay.step()
+    cursor = live.latest_event_id(post)
+    missed = publish(post, editor, "While the reader was away")  # published with nobody subscribed
+    relay.step()
+    back = Subscriber(engine["readers"], post.slug)  # reconnects: nchan replays its recent buffer
+    back.wait_for(lambda event: event.get("entry") == missed.pk)
+    answer = client.get(f"{reverse('liveupdates:post_updates', args=[post.slug])}?after={cursor}").json()
+    assert [event["entry"] for event in answer["events"] if event["type"] == "add"] == [missed.pk]
+    assert first.pk not in [event["entry"] for event in answer["events"]]
+    back.close()
+
+
+def test_the_relay_keeps_an_event_until_nchan_takes_it(newsroom, settings, monkeypatch):
+    editor, post = newsroom
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = f"http://127.0.0.1:{free_port()}/pub"  # nobody listens
+    monkeypatch.setattr(nchan, "RETRY", 0.01)
+    attempts = []
+    real = nchan.publish
+
+    def flaky(slug, event_id, payload, timeout=5.0):
+        attempts.append(event_id)
+        if len(attempts) < 3:
+            return real(slug, event_id, payload, timeout=0.2)  # refused: nchan is down
+        return None  # nchan is back
+
+    monkeypatch.setattr(nchan, "publish", flaky)
+    relay = nchan.Relay()
+    publish(post, editor, "Published while nchan restarts")
+    relay.step()
+    assert len(attempts) == 3 and len(set(attempts)) == 1 and relay.last == attempts[0]
+
+
+def test_pages_ask_live_js_to_catch_up_only_with_the_nchan_engine(client, settings, db):
+    post = LivePostFactory()
+    assert "data-live-catch-up" not in client.get(post.get_absolute_url()).content.decode()
+    settings.NEWSROOM_STREAM_ENGINE = "nchan"
+    from liveupdates.site import assembly
+
+    assembly.forget()
+    assert "data-live-catch-up" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_the_nchan_configuration_is_the_shipped_one_but_for_the_stream():
+    plain = (ROOT / "deploy" / "nginx.conf").read_text().splitlines()
+    with_nchan = set((ROOT / "deploy" / "nginx-nchan.conf").read_text().splitlines())
+    stream_parts = (
+        "upstream stream",
+        "proxy_pass http://stream;",
+        "proxy_buffering off;",
+        "proxy_cache off;",
+        "proxy_read_timeout 1h;",
+        "location ~ ^/live/",
+    )
+    differing = [
+        line
+        for line in plain
+        if line not in with_nchan and not line.lstrip().startswith("#") and not any(part in line for part in stream_parts)
+    ]
+    assert differing == [], "deploy/nginx-nchan.conf has drifted from deploy/nginx.conf"
