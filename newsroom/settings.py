@@ -272,6 +272,8 @@ NEWSROOM_ADMIN_CSP = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The live desk's script gets a JSON answer it can act on (fetch a fresh token, resend), never a page.
+CSRF_FAILURE_VIEW = "liveupdates.editorial.admin.desk_api.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -1,4 +1,6 @@
 import difflib
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.contrib import admin
@@ -94,12 +96,57 @@ class CorrectionForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    """A publication time, read in the zone the editor typed it in.
+
+    The desk's script sends the browser's zone (`tz`); without it the time is the
+    newsroom's (settings.TIME_ZONE), and the form says so beside the box. A time
+    that has passed is refused unless confirmed, and a confirmed one publishes now:
+    never an entry slipped in hours down the timeline.
+    """
+
     at = forms.DateTimeField(
         label=_("Publish at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("Leave empty to publish now. A later time schedules the entry; it appears by itself then."),
     )
+    tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    confirm_past = forms.BooleanField(label=_("Publish now anyway"), required=False)
+
+    # A minute of grace: the time typed as "now" has passed by the time Save is pressed.
+    GRACE = timedelta(minutes=1)
+
+    def clean_tz(self):
+        name = self.cleaned_data.get("tz") or ""
+        if not name:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(
+                gettext("The time zone “%(zone)s” is unknown. Reload the page and try again.") % {"zone": name[:64]},
+                code="zone",
+            ) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        at, zone = cleaned.get("at"), cleaned.get("tz")
+        if at is None:
+            return cleaned
+        if zone is not None:
+            at = timezone.make_aware(timezone.make_naive(at).replace(fold=0), zone)
+        cleaned["at"] = at
+        if at < timezone.now() - self.GRACE:
+            if cleaned.get("confirm_past"):
+                cleaned["at"] = None  # publish now, at the top of the page
+                return cleaned
+            shown = timezone.localtime(at, zone) if zone else timezone.localtime(at)
+            raise forms.ValidationError(
+                gettext("This time (%(at)s, %(zone)s) has passed: publish now?")
+                % {"at": shown.strftime("%d %b %H:%M"), "zone": zone or timezone.get_current_timezone_name()},
+                code="past",
+            )
+        return cleaned
 
 
 class EntryAdminForm(CleanTagsMixin, forms.ModelForm):

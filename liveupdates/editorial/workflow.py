@@ -255,7 +255,8 @@ def submit_for_review(*, entry: Entry, user: User) -> Entry:
         can_submit(user, entry),
         _("Only the entry's author or an editor can submit it for review."),
     )
-    return _move(entry, user=user, allowed_from=[DRAFT], action="submitted", changes={"status": IN_REVIEW})
+    # The editor's note was about the version they returned: it goes once the author sends a new one.
+    return _move(entry, user=user, allowed_from=[DRAFT], action="submitted", changes={"status": IN_REVIEW, "review_note": ""})
 
 
 @transaction.atomic
