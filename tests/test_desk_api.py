@@ -419,3 +419,14 @@ def test_the_desk_page_carries_its_endpoints_and_the_cursor(client, journalist, 
     html = client.get(reverse("admin:liveupdates_livepost_desk", args=[post.pk])).content.decode()
     assert url("feed", post) in html and url("compose", post) in html and 'data-cursor="' in html
     assert "desk/compose.js" in html and "Ctrl+S" in html
+
+
+def test_after_logging_in_again_the_fresh_token_is_accepted(journalist, post):
+    client = Client(enforce_csrf_checks=True)
+    session_url = reverse("admin:liveupdates_desk_session")
+    token = client.get(session_url).json()["csrf"]
+    answer = client.post(
+        session_url, {"username": "jo", "password": "correct horse battery staple"}, HTTP_X_CSRFTOKEN=token
+    ).json()
+    response = client.post(url("compose", post), {"headline": "x", "body": "<p>x</p>"}, HTTP_X_CSRFTOKEN=answer["csrf"], **DESK)
+    assert response.status_code == 200, response.content

@@ -1,4 +1,3 @@
-import difflib
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from liveupdates import richtext
 from liveupdates.editorial.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
 from liveupdates.models import Citation, CorrectionKind, Entry
 
@@ -159,6 +157,7 @@ class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
     """
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput)
+    conflict = None  # both versions, once a save was refused as stale
 
     class Meta:
         model = Entry
@@ -178,18 +177,25 @@ class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
             self.instance.version = expected + 1
             return cleaned
         saved = Entry.objects.select_related("updated_by").get(pk=self.instance.pk)
-        theirs = [saved.headline, *richtext.plain_text(saved.body).split(". ")]
-        yours = [cleaned.get("headline", ""), *richtext.plain_text(cleaned.get("body", "")).split(". ")]
-        changes = "\n".join(difflib.unified_diff(yours, theirs, "your text", "saved text", lineterm="", n=1))
+        who = saved.updated_by.get_username() if saved.updated_by else gettext("Someone")
+        when = timezone.localtime(saved.updated_at).strftime("%H:%M:%S")
+        # Both versions, side by side on the page (entry/change_form.html). The form now
+        # starts from their version: what this person saves next is the merge they made.
+        self.conflict = {
+            "who": who,
+            "when": when,
+            "theirs": {"headline": saved.headline, "body": saved.body},
+            "yours": {"headline": cleaned.get("headline", ""), "body": cleaned.get("body", "")},
+        }
+        data = self.data.copy()
+        data[self.add_prefix("loaded_version")] = str(saved.version)
+        self.data = data
         raise forms.ValidationError(
             gettext(
                 "%(who)s saved this entry at %(when)s while you were editing, so your changes were not saved. "
-                "Their text is shown below; copy your changes, reload the page and apply them again.\n%(changes)s"
+                "Both versions are side by side below; yours is still in the form. Bring in what you need from "
+                "theirs, then save again to keep the merged text."
             )
-            % {
-                "who": saved.updated_by.get_username() if saved.updated_by else gettext("Someone"),
-                "when": timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
-                "changes": changes,
-            },
+            % {"who": who, "when": when},
             code="stale",
         )

@@ -30,7 +30,12 @@
     }
     function editor() { return window.CKEDITOR && CKEDITOR.instances.id_body; }
     function bodyValue() { var e = editor(); return e ? e.getData() : textarea.value; }
-    function setBody(html) { var e = editor(); if (e) e.setData(html); textarea.value = html; }
+    function setBody(html, then) {
+      var e = editor();
+      textarea.value = html;
+      if (e) e.setData(html, { callback: then || function () {} });
+      else if (then) then();
+    }
     function isEmpty(html) { return !html || !html.replace(/<[^>]*>|&nbsp;|\s/g, ""); }
     function hasWords() { return headline.value.trim() !== "" || !isEmpty(bodyValue()); }
 
@@ -127,7 +132,8 @@
     }
     function clearBox() {
       headline.value = "";
-      setBody("");
+      // The editor rebuilds its document asynchronously and may take the focus back: focus once it is done.
+      setBody("", function () { window.focus(); headline.focus(); });
       ["sources", "tags"].forEach(function (name) {
         var input = form.querySelector("[name=" + name + "]");
         if (!input) return;

@@ -94,7 +94,12 @@
     var say = options.onStatus || function () {};
     function once() {
       var init = { method: method, credentials: "same-origin", headers: { "X-Requested-With": HEADER, "Accept": "application/json" } };
-      if (method !== "GET") { init.body = body(data); init.headers["X-CSRFToken"] = csrfToken(); }
+      if (method !== "GET") {
+        init.body = body(data);
+        // Django reads a form's own token before the header: a stale one in the form would win.
+        if (init.body.has("csrfmiddlewaretoken")) init.body.set("csrfmiddlewaretoken", csrfToken());
+        init.headers["X-CSRFToken"] = csrfToken();
+      }
       return fetch(url, init).then(function (response) {
         var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0 ? response.json() : Promise.resolve(null);
         return json.then(function (answer) {
