@@ -208,3 +208,51 @@ def test_the_desk_fits_a_390_px_phone(browser, asgi_server, newsroom):
         assert width <= 390, f"{path} is {width} px wide on a 390 px phone"
     ed.goto(asgi_server.url + f"/admin/liveupdates/livepost/{newsroom.pk}/desk/")
     shoot(ed, "live-desk-phone")
+
+
+def phone_photo(path, size):
+    from PIL import Image
+
+    Image.new("RGB", size, (120, 90, 60)).save(path, format="JPEG", quality=40)
+    return path
+
+
+def test_a_60_megapixel_photo_with_caption_and_credit_is_scaled_and_published_captioned(browser, asgi_server, newsroom, tmp_path):
+    ed = desk(browser, asgi_server, newsroom, "ed")
+    write(ed, "Smoke over Nawa", "Smoke rose over Nawa after the strikes.")
+    panel = ed.locator(".nl-photo")
+    panel.locator("#photo-file").set_input_files(str(phone_photo(tmp_path / "phone.jpg", (9000, 6700))))
+    panel.get_by_role("button", name="Add the photo to the text").click()
+    expect(panel.locator(".nl-photo__status")).to_contain_text("Describe what the photo shows")
+    panel.get_by_label("What the photo shows").fill("Smoke rising over the rooftops of Nawa")
+    panel.get_by_label("Caption").fill("Smoke over Nawa on Tuesday.")
+    panel.get_by_label("Credit").fill("SMART News Agency")
+    panel.get_by_role("button", name="Add the photo to the text").click()
+    expect(panel.locator(".nl-photo__status")).to_have_text("The photo is in the text.", timeout=20000)
+    frame = ed.frame_locator("iframe.cke_wysiwyg_frame")
+    preview = frame.locator('figure img[src*="_4096x3049"]')
+    expect(preview).to_have_count(1)
+    assert preview.evaluate("img => img.getBoundingClientRect().width <= document.body.clientWidth")
+    ed.locator(".nl-compose").get_by_role("button", name="Publish now").click()
+    expect(ed.locator("#desk-entries li.nl-entry", has_text="Smoke over Nawa")).to_contain_text("Published")
+
+    reader = browser.new_context().new_page()
+    reader.goto(asgi_server.url + newsroom.get_absolute_url())
+    figure = reader.locator("#entries figure", has=reader.locator('img[alt="Smoke rising over the rooftops of Nawa"]'))
+    expect(figure.locator("figcaption")).to_have_text("Smoke over Nawa on Tuesday. SMART News Agency")
+    expect(figure.locator("figcaption .credit")).to_have_text("SMART News Agency")
+
+
+def test_an_absurd_photo_is_refused_inline_in_plain_words(browser, asgi_server, newsroom, tmp_path):
+    from PIL import Image
+
+    jo = desk(browser, asgi_server, newsroom, "jo")
+    Image.new("1", (10000, 9000)).save(tmp_path / "bomb.png", format="PNG")
+    dialogs = []
+    jo.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+    panel = jo.locator(".nl-photo")
+    panel.locator("#photo-file").set_input_files(str(tmp_path / "bomb.png"))
+    panel.get_by_label("What the photo shows").fill("A test")
+    panel.get_by_role("button", name="Add the photo to the text").click()
+    expect(panel.locator(".nl-photo__status")).to_contain_text("too large to publish")
+    assert dialogs == [] and "Error" not in panel.locator(".nl-photo__status").text_content()
