@@ -151,7 +151,11 @@ def plain_text(html):
 
     Sanitised first, so the text of a <script> or <style> never counts as text.
     """
-    return unescape(strip_tags(sanitize(html or ""))).strip()
+    return unescape(strip_tags(_BLOCK_END.sub(r"\1 ", sanitize(html or "")))).strip()
+
+
+# Paragraphs read as sentences apart: "overnight.</p><p>SMART" is "overnight. SMART", never "overnight.SMART".
+_BLOCK_END = re.compile(r"(</(?:p|li|h3|h4|blockquote|figcaption|figure)>|<br>)(?=<)")
 
 
 def web_url(value):
