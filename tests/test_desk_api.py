@@ -430,3 +430,37 @@ def test_after_logging_in_again_the_fresh_token_is_accepted(journalist, post):
     ).json()
     response = client.post(url("compose", post), {"headline": "x", "body": "<p>x</p>"}, HTTP_X_CSRFTOKEN=answer["csrf"], **DESK)
     assert response.status_code == 200, response.content
+
+
+def test_a_journalist_discards_their_own_draft_and_colleagues_desks_drop_it(client, journalist, other_journalist, post):
+    entry = EntryFactory(post=post, created_by=journalist, headline="Wrong town")
+    watcher = Client()
+    watcher.force_login(other_journalist)
+    cursor = feed(watcher, post).json()["cursor"]
+    client.force_login(journalist)
+    response = client.post(url("act", post, entry.pk, "discard"), **DESK)
+    assert response.json() == {"ok": True, "message": "The draft “Wrong town” was discarded.", "removed": entry.pk}
+    assert not Entry.objects.filter(pk=entry.pk).exists()
+    answer = feed(watcher, post, cursor).json()
+    assert answer["removed"] == [entry.pk]
+    assert answer["activity"][-1]["text"] == "jo discarded the draft “Wrong town”"
+
+
+def test_nobody_discards_a_colleagues_draft_or_anything_readers_saw(client, journalist, other_journalist, editor, post):
+    theirs = EntryFactory(post=post, created_by=other_journalist)
+    published = PublishedEntryFactory(post=post, created_by=journalist)
+    client.force_login(journalist)
+    assert client.post(url("act", post, theirs.pk, "discard"), **DESK).status_code == 409
+    client.force_login(editor)
+    assert client.post(url("act", post, published.pk, "discard"), **DESK).status_code == 409
+    assert Entry.objects.filter(pk__in=[theirs.pk, published.pk]).count() == 2
+
+
+def test_the_plain_discard_button_goes_back_to_the_desk(client, journalist, post):
+    entry = EntryFactory(post=post, created_by=journalist)
+    client.force_login(journalist)
+    desk_url = reverse("admin:liveupdates_livepost_desk", args=[post.pk])
+    assert "Discard this draft" in client.get(desk_url).content.decode()
+    response = client.post(reverse("admin:liveupdates_entry_workflow", args=[entry.pk, "discard"]), {"next": desk_url})
+    assert response.status_code == 302 and response["Location"] == desk_url
+    assert not Entry.objects.exists()

@@ -70,6 +70,8 @@ def who(user: User | None) -> str:
 
 def describe(event: WorkflowEvent) -> str:
     """One line of the desk's activity: "jo submitted “Strikes near Daraa” for review"."""
+    if event.entry is None and event.action == "discarded":
+        return _("%(who)s discarded the draft “%(what)s”") % {"who": who(event.actor), "what": event.note.split(": ", 1)[-1]}
     if event.entry is None:
         return _("%(who)s changed the live post (%(action)s)") % {"who": who(event.actor), "action": event.action}
     what = f"“{event.entry.headline or richtext.excerpt(event.entry.body, words=8) or event.entry.pk}”"

@@ -58,6 +58,7 @@ ENTRY_ACTIONS = {
     "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
     "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),
     "unkey": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=False), _("“%s” is no longer a key event.")),
+    "discard": (lambda e, u, r: workflow.discard_draft(entry=e, user=u), _("The draft “%s” was discarded.")),
 }
 
 POST_ACTIONS = {
@@ -111,6 +112,8 @@ def entry_action(request, pk, action):
         messages.error(request, str(error))
     else:
         messages.success(request, success_text(action, entry))
+        if action == "discard":
+            return _back(request, reverse("admin:liveupdates_livepost_desk", args=[entry.post_id]))
         _report_delivery(request, entry)
     return _back(request, reverse("admin:liveupdates_entry_change", args=[entry.pk]))
 

@@ -126,7 +126,10 @@ def act(request, pk, entry_pk, action):
     try:
         entry = perform(entry, request.user, request)
     except workflow.WorkflowError as error:
-        return _error(error, 409, row=render_row(request, _displayed(entry.pk)))
+        still = Entry.objects.filter(pk=entry.pk).exists()
+        return _error(error, 409, **({"row": render_row(request, _displayed(entry.pk))} if still else {"removed": entry.pk}))
+    if action == "discard":
+        return JsonResponse({"ok": True, "message": actions.success_text(action, entry), "removed": entry.pk})
     return JsonResponse(
         {"ok": True, "message": actions.success_text(action, entry), "row": render_row(request, _displayed(entry.pk))}
     )
@@ -167,9 +170,11 @@ def feed_view(request, pk):
         }
         for entry in feed.returned_to(request.user).select_related("post")[:20]
     ]
+    removed = [int(event.note.split(":", 1)[0]) for event in events if event.action == "discarded" and event.note[:1].isdigit()]
     return JsonResponse(
         {
             "cursor": events[-1].pk if events else after,
+            "removed": removed,
             "activity": [
                 {
                     "id": event.pk,

@@ -108,6 +108,7 @@
         cursor = String(answer.cursor);
         addActivity(answer.activity || []);
         Object.keys(answer.rows || {}).forEach(function (id) { showRow(id, answer.rows[id]); });
+        (answer.removed || []).forEach(function (id) { var row = document.getElementById("desk-entry-" + id); if (row) row.remove(); });
         Object.keys(waiting).forEach(function (id) { showRow(id, waiting[id]); });
         presence = answer.presence || [];
         applyPresence();
@@ -142,6 +143,7 @@
           message.textContent = answer.ok ? answer.message : answer.error;
           message.className = "nl-desk__message nl-desk__message--" + (answer.ok ? "success" : "error");
           if (answer.row) showRow(id, answer.row, true);
+          if (answer.removed) { var gone = document.getElementById("desk-entry-" + answer.removed); if (gone) gone.remove(); }
         });
       }
       go(data);
