@@ -100,7 +100,7 @@ def test_two_journalists_and_an_editor_see_the_desk_move_without_reloading(brows
     b.locator("#desk-entries li.nl-entry", has_text="Curfew in Daraa city").get_by_role("link", name="Edit").click()
     presence = on_a.locator("[data-presence]")
     expect(presence).to_have_text(re.compile(r"^sam is editing since \d\d:\d\d$"), timeout=5000)
-    shoot(a, "live-desk-two-people")
+    shoot(a, "live-desk-two-people", full_page=True)
     for page in (a, ed):
         assert page.evaluate("window.notReloaded") is True
 
@@ -256,3 +256,47 @@ def test_an_absurd_photo_is_refused_inline_in_plain_words(browser, asgi_server, 
     panel.get_by_role("button", name="Add the photo to the text").click()
     expect(panel.locator(".nl-photo__status")).to_contain_text("too large to publish")
     assert dialogs == [] and "Error" not in panel.locator(".nl-photo__status").text_content()
+
+
+def test_the_server_stopped_and_started_mid_save_loses_nothing(browser, asgi_server, newsroom, settings):
+    from .browser import start_server
+
+    jo = desk(browser, asgi_server, newsroom, "jo")
+    write(jo, "Bridge at Khirbet Ghazaleh hit", "The bridge on the M5 is cut, residents say.")
+    asgi_server.stop()  # a deploy restarts the server while the journalist saves
+    jo.keyboard.press("Control+s")
+    expect(jo.locator("#compose-status")).to_contain_text("the connection failed. Retrying in")
+    restarted = start_server(settings.MEDIA_ROOT, port=asgi_server.port)
+    asgi_server.process = restarted.process  # the fixture stops it at the end
+    row = jo.locator("#desk-entries li.nl-entry", has_text="Bridge at Khirbet Ghazaleh hit")
+    expect(row).to_contain_text("Draft", timeout=20000)
+    assert Entry.objects.filter(headline="Bridge at Khirbet Ghazaleh hit").count() == 1
+
+
+def test_scheduling_from_new_york_says_the_zone_and_asks_before_publishing_a_past_time(browser, asgi_server, newsroom):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    ed = desk(browser, asgi_server, newsroom, "ed", viewport={"width": 1280, "height": 1000}, timezone_id="America/New_York")
+    schedule = ed.locator(".nl-schedule")
+    schedule.locator("summary").click()
+    expect(schedule.locator("[data-zone-label]")).to_have_text("(America/New_York time, your computer's zone)")
+
+    new_york = ZoneInfo("America/New_York")
+    write(ed, "Talks resume in Amman", "Negotiators meet again at noon.")
+    past = datetime.now(new_york) - timedelta(hours=2)
+    schedule.locator("#compose-at").fill(past.strftime("%Y-%m-%dT%H:%M"))
+    questions = []
+    ed.once("dialog", lambda dialog: questions.append(dialog.message) or dialog.dismiss())
+    schedule.get_by_role("button", name="Schedule").click()
+    expect(ed.locator("#compose-status")).to_contain_text("Choose a later time")
+    assert "has passed: publish now?" in questions[0] and "America/New_York" in questions[0]
+    assert not Entry.objects.exists()
+
+    later = datetime.now(new_york) + timedelta(hours=3)
+    schedule.locator("#compose-at").fill(later.strftime("%Y-%m-%dT%H:%M"))
+    schedule.get_by_role("button", name="Schedule").click()
+    row = ed.locator("#desk-entries li.nl-entry", has_text="Talks resume in Amman")
+    expect(row).to_contain_text("Scheduled for")
+    entry = Entry.objects.get()
+    assert entry.published_at == later.replace(second=0, microsecond=0)  # the New York time, not London's

@@ -166,6 +166,7 @@ def feed_view(request, pk):
         {
             "id": entry.pk,
             "headline": str(entry),
+            "note": entry.review_note,
             "url": reverse("admin:liveupdates_entry_change", args=[entry.pk]),
         }
         for entry in feed.returned_to(request.user).select_related("post")[:20]

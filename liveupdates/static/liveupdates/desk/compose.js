@@ -59,6 +59,10 @@
       timer = null;
       if (!dirty || sending) return;
       dirty = false;
+      if (!hasWords()) {  // an emptied box keeps nothing, and colleagues stop seeing "writing"
+        NLDesk.send(desk.dataset.autosaveUrl, { key: key, discard: "1" }, { retry: false }).catch(function () {});
+        return;
+      }
       NLDesk.send(desk.dataset.autosaveUrl, { key: key, headline: headline.value, body: bodyValue() }, { onStatus: say })
         .then(function (answer) {
           if (answer.ok) say("Draft kept on the server at " + answer.saved_at + ".");

@@ -84,6 +84,12 @@
         var a = document.createElement("a");
         a.href = item.url; a.textContent = item.headline;
         li.append(a);
+        if (item.note) {
+          var note = document.createElement("span");
+          note.className = "nl-muted";
+          note.textContent = " — " + item.note;
+          li.append(note);
+        }
         ul.append(li);
       });
       returned.hidden = items.length === 0;
