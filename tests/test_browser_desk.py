@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
@@ -281,6 +282,7 @@ def test_scheduling_from_new_york_says_the_zone_and_asks_before_publishing_a_pas
     schedule = ed.locator(".nl-schedule")
     schedule.locator("summary").click()
     expect(schedule.locator("[data-zone-label]")).to_have_text("(America/New_York time, your computer's zone)")
+    expect(schedule.locator("[data-reader-zone]")).to_have_text("Readers see times in Europe/London time.")
 
     new_york = ZoneInfo("America/New_York")
     write(ed, "Talks resume in Amman", "Negotiators meet again at noon.")
@@ -300,3 +302,37 @@ def test_scheduling_from_new_york_says_the_zone_and_asks_before_publishing_a_pas
     expect(row).to_contain_text("Scheduled for")
     entry = Entry.objects.get()
     assert entry.published_at == later.replace(second=0, microsecond=0)  # the New York time, not London's
+
+
+def test_leaving_with_words_not_yet_kept_asks_first(browser, asgi_server, newsroom):
+    jo = desk(browser, asgi_server, newsroom, "jo")
+    write(jo, "Unsent", "Words typed a moment ago.")
+    asked = []
+    jo.on("dialog", lambda dialog: asked.append(dialog.type) or dialog.dismiss())
+    jo.close(run_before_unload=True)
+    jo.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+
+
+def test_an_open_edit_form_keeps_unsaved_changes_and_offers_them_back(browser, asgi_server, newsroom):
+    from .factories import EntryFactory
+
+    entry = EntryFactory(post=newsroom, created_by=User.objects.get(username="jo"), headline="Checkpoint closed")
+    jo = log_in(browser, asgi_server, "jo")
+    url = asgi_server.url + f"/admin/liveupdates/entry/{entry.pk}/change/"
+    jo.goto(url)
+    jo.wait_for_function("() => window.CKEDITOR && CKEDITOR.instances.id_body && CKEDITOR.instances.id_body.status === 'ready'")
+    jo.fill("#id_headline", "Checkpoint closed at Khirbet Ghazaleh")
+    jo.locator("#id_headline").dispatch_event("input")
+    key = f"nl-autosave:{User.objects.get(username='jo').pk}:entry-{entry.pk}"
+    jo.wait_for_function(f"() => (localStorage.getItem('{key}') || '').includes('Khirbet')")
+    jo.wait_for_timeout(3500)  # the server copy too
+    assert Autosave.objects.get(key=f"entry-{entry.pk}").headline == "Checkpoint closed at Khirbet Ghazaleh"
+    jo.goto(url)  # the words were never saved with Save
+    offer = jo.locator(".nl-restore")
+    expect(offer).to_contain_text("not saved")
+    offer.get_by_role("button", name="Restore my changes").click()
+    expect(jo.locator("#id_headline")).to_have_value("Checkpoint closed at Khirbet Ghazaleh")
+    jo.locator("input[name=_save]").click()
+    assert Entry.objects.get(pk=entry.pk).headline == "Checkpoint closed at Khirbet Ghazaleh"
+    assert not Autosave.objects.filter(key=f"entry-{entry.pk}").exists()

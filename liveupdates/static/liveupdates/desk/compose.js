@@ -42,6 +42,10 @@
     // --- Scheduling: the browser's zone, said and sent ---------------------------------------
     form.querySelectorAll("[data-zone-input]").forEach(function (input) { input.value = zone; });
     form.querySelectorAll("[data-zone-label]").forEach(function (label) { if (zone) label.textContent = "(" + zone + " time, your computer's zone)"; });
+    form.querySelectorAll("[data-reader-zone]").forEach(function (note) {
+      var newsroom = note.dataset.readerZone;
+      if (zone && newsroom && newsroom !== zone) note.textContent = "Readers see times in " + newsroom + " time.";
+    });
 
     // --- Autosave ----------------------------------------------------------------------------
     function keepLocally() {
