@@ -25,7 +25,7 @@ run: venv
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	@echo "Newsroom Live: http://127.0.0.1:$(PORT)/   admin: http://127.0.0.1:$(PORT)/admin/"
-	DJANGO_DEBUG=1 $(PY) -m uvicorn newsroom.asgi:application --host 127.0.0.1 --port $(PORT) --loop uvloop --http httptools
+	DJANGO_DEBUG=1 NEWSROOM_SITE_URL=$${NEWSROOM_SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) -m uvicorn newsroom.asgi:application --host 127.0.0.1 --port $(PORT) --loop uvloop --http httptools
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 && npm ci --no-audit --no-fund --silent || echo "npm is not installed: the accessibility tests will be skipped."

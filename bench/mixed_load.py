@@ -156,7 +156,8 @@ def run_writers(base, post_id, count, seconds, pace, lockstep, results):
     )
 
 
-def main():
+def main(ports=(8765, 8766), writers_target=None):
+    """`ports` and `writers_target` (a run_writers of another kind of writer) let bench/desk.py reuse this run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readers", type=int, default=1000)
     parser.add_argument("--writers", type=int, default=10)
@@ -190,7 +191,7 @@ def main():
             check=True,
         ).stdout.split()[-1]
     )
-    stream_port, admin_port = 8765, 8766
+    stream_port, admin_port = ports
     servers = [
         subprocess.Popen(
             [
@@ -247,7 +248,7 @@ def main():
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         writer_process = context.Process(
-            target=run_writers,
+            target=writers_target or run_writers,
             args=(f"http://127.0.0.1:{admin_port}", post_id, args.writers, args.seconds, args.pace, args.lockstep, results),
         )
 
@@ -278,6 +279,11 @@ def main():
         if reloads:
             print(
                 f"desk reload after a save: p50 {1000 * statistics.median(reloads):.0f} ms   p95 {1000 * ll.percentile(reloads, 0.95):.0f} ms"
+            )
+        if outcome.get("polls"):
+            polls = outcome["polls"]
+            print(
+                f"desk feed polls: {len(polls)}   p50 {1000 * statistics.median(polls):.0f} ms   p95 {1000 * ll.percentile(polls, 0.95):.0f} ms"
             )
         print(f"write errors: {len(write_errors)}" + (f"  first: {write_errors[0]}" if write_errors else ""))
         if latencies:

@@ -56,27 +56,19 @@ def _open_verified(file):
                 kind = probe.format
                 width, height = probe.size
                 if width * height > settings.NEWSROOM_IMAGE_MAX_PIXELS:
-                    raise ValidationError(
-                        _("This image is %(w)d x %(h)d pixels, too large to publish. Resize it below 40 megapixels.")
-                        % {"w": width, "h": height},
-                        code="too_many_pixels",
-                    )
+                    raise too_many_pixels(width, height)
                 probe.verify()
             image = Image.open(io.BytesIO(data))
             image.load()
     except ValidationError:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-    ) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise too_many_pixels(None, None) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ValidationError(
-            _("This file is not an image we can publish (%(reason)s). Upload a JPEG, PNG, GIF or WebP photo.")
-            % {"reason": error.__class__.__name__},
+            _(
+                "This file is not an image we can publish: it may be damaged or in another format. Upload a JPEG, PNG, GIF or WebP photo."
+            ),
             code="not_an_image",
         ) from error
     lowered = data.lower()
@@ -96,6 +88,32 @@ def _open_verified(file):
     return image, kind
 
 
+# --- Big phone photos are scaled, absurd ones refused (issue 13) --------------------------
+# A 50-megapixel phone photo is normal now: it is scaled to SCALED_LONG_SIDE on its long side,
+# never refused. Above settings.NEWSROOM_IMAGE_MAX_PIXELS (Pillow's own bomb limit,
+# 89 megapixels, by default) no camera is involved: refused, before a pixel is decoded.
+SCALED_LONG_SIDE = 4096
+
+
+def fit_for_the_web(image):
+    """`image`, scaled down to SCALED_LONG_SIDE on its long side if it has more than NEWSROOM_IMAGE_SCALE_PIXELS."""
+    if image.width * image.height <= settings.NEWSROOM_IMAGE_SCALE_PIXELS:
+        return image
+    scale = SCALED_LONG_SIDE / max(image.size)
+    return image.resize(
+        (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+
+
+def too_many_pixels(width, height):
+    size = _("%(w)d x %(h)d pixels") % {"w": width, "h": height} if width else _("far more pixels than any camera makes")
+    return ValidationError(
+        _("This image is too large to publish (%(size)s). Export it at a normal size (under 40 megapixels) and upload it again.")
+        % {"size": size},
+        code="too_many_pixels",
+    )
+
+
 def validate_image(file):
     """Model-field validator: refuse anything Pillow cannot verify as a photo."""
     image, _kind = _open_verified(file)
@@ -111,7 +129,7 @@ def reencode(file):
     image, kind = _open_verified(file)
     stored_format, extension = STORED_FORMATS[kind]
     with image:
-        image = ImageOps.exif_transpose(image)
+        image = fit_for_the_web(ImageOps.exif_transpose(image))
         if stored_format == "JPEG" and image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         if stored_format == "PNG" and image.mode not in ("RGB", "RGBA", "L", "LA", "P"):

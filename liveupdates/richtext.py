@@ -39,11 +39,13 @@ ALLOWED_TAGS = {
     "figure",
     "figcaption",
     "iframe",
+    "span",  # only as a photo's credit in its caption: <span class="credit">
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "width", "height"},
     "iframe": {"src", "title", "allowfullscreen", "width", "height"},
+    "span": {"class"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -74,6 +76,8 @@ def _image_src(value):
 
 
 def _filter_attribute(tag, attribute, value):
+    if tag == "span" and attribute == "class":
+        return "credit" if "credit" in value.split() else None
     if tag == "iframe" and attribute == "src":
         return _embed_src(value)
     if tag == "img" and attribute == "src":
@@ -147,7 +151,11 @@ def plain_text(html):
 
     Sanitised first, so the text of a <script> or <style> never counts as text.
     """
-    return unescape(strip_tags(sanitize(html or ""))).strip()
+    return unescape(strip_tags(_BLOCK_END.sub(r"\1 ", sanitize(html or "")))).strip()
+
+
+# Paragraphs read as sentences apart: "overnight.</p><p>SMART" is "overnight. SMART", never "overnight.SMART".
+_BLOCK_END = re.compile(r"(</(?:p|li|h3|h4|blockquote|figcaption|figure)>|<br>)(?=<)")
 
 
 def web_url(value):

@@ -20,6 +20,14 @@ class NewsroomAdminSite(admin.AdminSite):
             context["review_queue_count"] = Entry.objects.in_review().count()
         return context
 
+    def returned_to(self, request):
+        """The entries editors sent back to this user, for the index: impossible to miss."""
+        from liveupdates.editorial import feed
+
+        if not request.user.is_authenticated:
+            return []
+        return list(feed.returned_to(request.user).select_related("post")[:10])
+
     def index(self, request, extra_context=None):
         from liveupdates.models import LivePost
 
@@ -31,4 +39,5 @@ class NewsroomAdminSite(admin.AdminSite):
             extra_context["desk_posts"] = list(
                 LivePost.objects.filter(coverage_end__isnull=True).select_related("column").newest_first()[:12]
             )
+        extra_context["returned_to_me"] = self.returned_to(request)
         return super().index(request, extra_context)

@@ -227,7 +227,9 @@ NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
 
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))
-NEWSROOM_IMAGE_MAX_PIXELS = int(env("NEWSROOM_IMAGE_MAX_PIXELS", str(40_000_000)))
+# Photos over SCALE_PIXELS are scaled to 4096 px on their long side; over MAX_PIXELS (Pillow's bomb limit) refused.
+NEWSROOM_IMAGE_MAX_PIXELS = int(env("NEWSROOM_IMAGE_MAX_PIXELS", str(89_478_485)))
+NEWSROOM_IMAGE_SCALE_PIXELS = int(env("NEWSROOM_IMAGE_SCALE_PIXELS", str(40_000_000)))
 # Photos decoded at once per process (each may take several hundred MB), and how long an
 # upload waits for its turn before it is refused with "try again" (liveupdates/images.py).
 NEWSROOM_IMAGE_DECODES = int(env("NEWSROOM_IMAGE_DECODES", "1"))
@@ -296,6 +298,8 @@ NEWSROOM_ADMIN_CSP = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The live desk's script gets a JSON answer it can act on (fetch a fresh token, resend), never a page.
+CSRF_FAILURE_VIEW = "liveupdates.editorial.admin.desk_api.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

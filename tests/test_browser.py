@@ -239,6 +239,7 @@ def test_journalist_writes_editor_returns_then_publishes_reader_sees_it_then_it_
     jo.locator("input[name=_save]").click()
     jo.goto(asgi_server.url + f"/admin/liveupdates/livepost/{post.pk}/desk/")
     jo.locator("li.nl-entry", has_text="Two strikes near Tell Mutawwaq").get_by_role("button", name="Submit for review").click()
+    expect(jo.locator("li.nl-entry", has_text="Two strikes near Tell Mutawwaq")).to_contain_text("In review")  # in place
 
     # The editor publishes; the reader, who never reloaded, sees it arrive.
     ed.goto(asgi_server.url + "/admin/liveupdates/entry/review/")

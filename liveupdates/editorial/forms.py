@@ -1,4 +1,5 @@
-import difflib
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.contrib import admin
@@ -7,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from liveupdates import richtext
 from liveupdates.editorial.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
 from liveupdates.models import Citation, CorrectionKind, Entry
 
@@ -94,12 +94,57 @@ class CorrectionForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    """A publication time, read in the zone the editor typed it in.
+
+    The desk's script sends the browser's zone (`tz`); without it the time is the
+    newsroom's (settings.TIME_ZONE), and the form says so beside the box. A time
+    that has passed is refused unless confirmed, and a confirmed one publishes now:
+    never an entry slipped in hours down the timeline.
+    """
+
     at = forms.DateTimeField(
         label=_("Publish at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("Leave empty to publish now. A later time schedules the entry; it appears by itself then."),
     )
+    tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    confirm_past = forms.BooleanField(label=_("Publish now anyway"), required=False)
+
+    # A minute of grace: the time typed as "now" has passed by the time Save is pressed.
+    GRACE = timedelta(minutes=1)
+
+    def clean_tz(self):
+        name = self.cleaned_data.get("tz") or ""
+        if not name:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(
+                gettext("The time zone “%(zone)s” is unknown. Reload the page and try again.") % {"zone": name[:64]},
+                code="zone",
+            ) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        at, zone = cleaned.get("at"), cleaned.get("tz")
+        if at is None:
+            return cleaned
+        if zone is not None:
+            at = timezone.make_aware(timezone.make_naive(at).replace(fold=0), zone)
+        cleaned["at"] = at
+        if at < timezone.now() - self.GRACE:
+            if cleaned.get("confirm_past"):
+                cleaned["at"] = None  # publish now, at the top of the page
+                return cleaned
+            shown = timezone.localtime(at, zone) if zone else timezone.localtime(at)
+            raise forms.ValidationError(
+                gettext("This time (%(at)s, %(zone)s) has passed: publish now?")
+                % {"at": shown.strftime("%d %b %H:%M"), "zone": zone or timezone.get_current_timezone_name()},
+                code="past",
+            )
+        return cleaned
 
 
 class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
@@ -112,6 +157,7 @@ class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
     """
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput)
+    conflict = None  # both versions, once a save was refused as stale
 
     class Meta:
         model = Entry
@@ -131,18 +177,25 @@ class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
             self.instance.version = expected + 1
             return cleaned
         saved = Entry.objects.select_related("updated_by").get(pk=self.instance.pk)
-        theirs = [saved.headline, *richtext.plain_text(saved.body).split(". ")]
-        yours = [cleaned.get("headline", ""), *richtext.plain_text(cleaned.get("body", "")).split(". ")]
-        changes = "\n".join(difflib.unified_diff(yours, theirs, "your text", "saved text", lineterm="", n=1))
+        who = saved.updated_by.get_username() if saved.updated_by else gettext("Someone")
+        when = timezone.localtime(saved.updated_at).strftime("%H:%M:%S")
+        # Both versions, side by side on the page (entry/change_form.html). The form now
+        # starts from their version: what this person saves next is the merge they made.
+        self.conflict = {
+            "who": who,
+            "when": when,
+            "theirs": {"headline": saved.headline, "body": saved.body},
+            "yours": {"headline": cleaned.get("headline", ""), "body": cleaned.get("body", "")},
+        }
+        data = self.data.copy()
+        data[self.add_prefix("loaded_version")] = str(saved.version)
+        self.data = data
         raise forms.ValidationError(
             gettext(
                 "%(who)s saved this entry at %(when)s while you were editing, so your changes were not saved. "
-                "Their text is shown below; copy your changes, reload the page and apply them again.\n%(changes)s"
+                "Both versions are side by side below; yours is still in the form. Bring in what you need from "
+                "theirs, then save again to keep the merged text."
             )
-            % {
-                "who": saved.updated_by.get_username() if saved.updated_by else gettext("Someone"),
-                "when": timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
-                "changes": changes,
-            },
+            % {"who": who, "when": when},
             code="stale",
         )

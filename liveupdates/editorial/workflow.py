@@ -120,6 +120,13 @@ def can_restore(user: User | None, entry: Entry) -> bool:
     return entry.status != WITHDRAWN and can_edit(user, entry)
 
 
+def can_discard(user: User | None, entry: Entry) -> bool:
+    """A draft readers never saw: its author, or an editor, may throw it away."""
+    if entry.status != DRAFT or entry.announced_at is not None or not _is_staff(user):
+        return False
+    return entry.created_by_id == user.pk or user.has_perm("liveupdates.review_entry")
+
+
 def can_restore_post(user: User | None) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.change_livepost")
 
@@ -162,6 +169,7 @@ class Allowed:
     removal_note: bool
     feature: bool
     correct: bool
+    discard: bool = False
 
     @property
     def any(self) -> bool:
@@ -178,6 +186,7 @@ def allowed_actions(user: User, entry: Entry) -> Allowed:
         removal_note=can_leave_removal_note(user, entry),
         feature=can_feature(user, entry),
         correct=can_correct(user, entry),
+        discard=can_discard(user, entry),
     )
 
 
@@ -255,7 +264,8 @@ def submit_for_review(*, entry: Entry, user: User) -> Entry:
         can_submit(user, entry),
         _("Only the entry's author or an editor can submit it for review."),
     )
-    return _move(entry, user=user, allowed_from=[DRAFT], action="submitted", changes={"status": IN_REVIEW})
+    # The editor's note was about the version they returned: it goes once the author sends a new one.
+    return _move(entry, user=user, allowed_from=[DRAFT], action="submitted", changes={"status": IN_REVIEW, "review_note": ""})
 
 
 @transaction.atomic
@@ -333,6 +343,21 @@ def withdraw(*, entry: Entry, user: User, reason: str, public_note: str = "") ->
         changes={"status": WITHDRAWN, "is_pinned": False, "removal_note": public_note},
     )
     _announce_now(entry)
+    return entry
+
+
+@transaction.atomic
+def discard_draft(*, entry: Entry, user: User) -> Entry:
+    """Throw away a draft readers never saw; the post's log keeps who did it (the entry's own log goes with it)."""
+    _refuse_unless(
+        can_discard(user, entry), _("Only a draft that was never published can be discarded, by its author or an editor.")
+    )
+    label = str(entry)
+    if not Entry.objects.filter(pk=entry.pk, status=DRAFT, announced_at__isnull=True).delete()[0]:
+        raise WorkflowError(_("Someone else changed this entry first. Reload the page and check it before trying again."))
+    WorkflowEvent.objects.create(
+        post_id=entry.post_id, action="discarded", from_status=DRAFT, to_status="", actor=user, note=f"{entry.pk}: {label}"
+    )
     return entry
 
 

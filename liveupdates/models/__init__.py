@@ -1,3 +1,4 @@
+from liveupdates.models.autosave import Autosave
 from liveupdates.models.columns import Column
 from liveupdates.models.entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
 from liveupdates.models.events import WorkflowEvent, status_label
@@ -10,6 +11,7 @@ from liveupdates.models.tags import TaggedEntry
 
 __all__ = [
     "Author",
+    "Autosave",
     "Citation",
     "Column",
     "Correction",

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -41,6 +42,8 @@ def _correct(entry, user, request):
 def _at(request):
     form = ScheduleForm(request.POST)
     if not form.is_valid():
+        if form.has_error("__all__", "past") or form.has_error("tz"):
+            raise workflow.WorkflowError(" ".join(form.errors.get("__all__", []) + form.errors.get("tz", [])))
         raise workflow.WorkflowError(_("The publication time is not a valid date and time. Use the date picker."))
     return form.cleaned_data["at"]
 
@@ -55,6 +58,7 @@ ENTRY_ACTIONS = {
     "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
     "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),
     "unkey": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=False), _("“%s” is no longer a key event.")),
+    "discard": (lambda e, u, r: workflow.discard_draft(entry=e, user=u), _("The draft “%s” was discarded.")),
 }
 
 POST_ACTIONS = {
@@ -84,6 +88,16 @@ def _back(request, default):
     return HttpResponseRedirect(default)
 
 
+def success_text(action, entry):
+    """What a successful action on `entry` tells the person who did it."""
+    if action == "publish" and entry.is_scheduled:
+        return _("“%(entry)s” is scheduled for %(at)s.") % {
+            "entry": entry,
+            "at": timezone.localtime(entry.published_at).strftime("%d %b %Y %H:%M %Z"),
+        }
+    return ENTRY_ACTIONS[action][1] % entry
+
+
 @require_POST
 def entry_action(request, pk, action):
     if action not in ENTRY_ACTIONS:
@@ -97,13 +111,9 @@ def entry_action(request, pk, action):
     except workflow.WorkflowError as error:
         messages.error(request, str(error))
     else:
-        text = success % entry
-        if action == "publish" and entry.is_scheduled:
-            text = _("“%(entry)s” is scheduled for %(at)s.") % {
-                "entry": entry,
-                "at": entry.published_at.strftime("%d %b %Y %H:%M %Z"),
-            }
-        messages.success(request, text)
+        messages.success(request, success_text(action, entry))
+        if action == "discard":
+            return _back(request, reverse("admin:liveupdates_livepost_desk", args=[entry.post_id]))
         _report_delivery(request, entry)
     return _back(request, reverse("admin:liveupdates_entry_change", args=[entry.pk]))
 

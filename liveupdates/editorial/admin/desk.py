@@ -12,11 +12,12 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from liveupdates.editorial import workflow
+from liveupdates.editorial import feed, workflow
 from liveupdates.editorial.forms import ComposeForm, NoteForm, ScheduleForm
-from liveupdates.models import Entry, LivePost
+from liveupdates.models import Autosave, Entry, LivePost
 
 # The desk is reloaded after every save, often on a phone: 60 entries weighed 200 KB and
 # took 97 ms to render (each row carries its action forms); 30 cover the last hours of a
@@ -43,7 +44,10 @@ def desk_view(model_admin):
                 initial["authors"] = [author.pk]
             form = ComposeForm(request.POST or None, initial=initial, admin_site=admin_site)
             if request.method == "POST" and form.is_valid():
-                return _compose(request, post, form)
+                at, problem, _past = scheduled_time(request)
+                if not problem:
+                    return _compose(request, post, form, at)
+                form.add_error(None, problem)
         elif request.method == "POST":
             raise PermissionDenied
         entries = (
@@ -65,37 +69,80 @@ def desk_view(model_admin):
             "schedule_form": ScheduleForm(),
             "opts": LivePost._meta,
             "more_url": reverse("admin:liveupdates_entry_changelist") + f"?post__id__exact={post.pk}",
+            "cursor": feed.cursor(),
+            "returned": list(feed.returned_to(user)[:20]),
         }
         return TemplateResponse(request, "admin/liveupdates/desk.html", context)
 
     return view
 
 
-def _compose(request, post, form):
-    # One transaction for the whole save (entry, relations, revision, workflow): one
-    # commit to wait for instead of seven, and no half-saved entry if a step fails.
-    with transaction.atomic():
-        return _save_composed(request, post, form)
+def scheduled_time(request):
+    """(at, problem, past) for a compose form's "Schedule": the time in the zone it was typed in, or why not.
+
+    `past` says the problem is a time that has passed: the desk asks "publish now?".
+    """
+    if request.POST.get("intent") != "schedule":
+        return None, "", False
+    schedule = ScheduleForm(request.POST)
+    if not schedule.is_valid():
+        problem = " ".join(error for errors in schedule.errors.values() for error in errors)
+        return None, problem, schedule.has_error("__all__", "past")
+    if schedule.cleaned_data["at"] is None and not schedule.cleaned_data["confirm_past"]:
+        return None, gettext("Choose the time to publish at, or press Publish now."), False
+    return schedule.cleaned_data["at"], "", False
 
 
-def _save_composed(request, post, form):
-    entry = form.save(commit=False)
-    entry.post = post
-    entry.created_by = entry.updated_by = request.user
-    entry.save()
-    form.save_m2m()
-    form.save_citations(entry)
-    workflow.record_edit(entry=entry, user=request.user, created=True)
+def _compose(request, post, form, at=None):
     intent = request.POST.get("intent", "draft")
-    try:
-        if intent == "submit":
-            workflow.submit_for_review(entry=entry, user=request.user)
-            messages.success(request, gettext("Your entry was sent to the editors for review."))
-        elif intent == "publish":
-            workflow.publish(entry=entry, user=request.user)
-            messages.success(request, gettext("Your entry is published."))
-        else:
-            messages.success(request, gettext("Your draft was saved."))
-    except workflow.WorkflowError as error:
-        messages.error(request, gettext("Your entry was saved as a draft, but: %s") % error)
+    entry, problem = save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, success_message(entry, intent))
     return redirect("admin:liveupdates_livepost_desk", pk=post.pk)
+
+
+def success_message(entry, intent):
+    if intent == "submit":
+        return gettext("Your entry was sent to the editors for review.")
+    if intent in ("publish", "schedule") and entry.is_scheduled:
+        return gettext("Your entry is scheduled for %(at)s.") % {
+            "at": timezone.localtime(entry.published_at).strftime("%d %b %H:%M %Z")
+        }
+    if intent in ("publish", "schedule"):
+        return gettext("Your entry is published.")
+    return gettext("Your draft was saved.")
+
+
+def save_composed(*, post, form, user, intent, at=None):
+    """Save a valid compose form as a new entry of `post`, then submit, publish or schedule it as `intent` says.
+
+    Returns (entry, problem): the entry is always saved (as a draft at least);
+    `problem` is the workflow's refusal, a full sentence, or "". One transaction
+    for the whole save (entry, relations, revision, workflow): one commit to wait
+    for instead of seven, and no half-saved entry if a step fails. The writer's
+    autosave of the compose box goes with it.
+    """
+    with transaction.atomic():
+        entry = form.save(commit=False)
+        entry.post = post
+        entry.created_by = entry.updated_by = user
+        entry.save()
+        form.save_m2m()
+        form.save_citations(entry)
+        workflow.record_edit(entry=entry, user=user, created=True)
+        Autosave.objects.filter(user=user, key=compose_key(post)).delete()
+        try:
+            if intent == "submit":
+                workflow.submit_for_review(entry=entry, user=user)
+            elif intent in ("publish", "schedule"):
+                workflow.publish(entry=entry, user=user, at=at)
+        except workflow.WorkflowError as error:
+            return entry, gettext("Your entry was saved as a draft, but: %s") % error
+    return entry, ""
+
+
+def compose_key(post):
+    """The autosave box of a desk's compose form."""
+    return f"post-{post.pk}"

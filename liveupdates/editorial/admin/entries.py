@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,7 +12,7 @@ from liveupdates.editorial.admin.actions import entry_action
 from liveupdates.editorial.admin.history import RevisionHistoryMixin
 from liveupdates.editorial.forms import EntryAdminForm, NoteForm, ScheduleForm
 from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
-from liveupdates.models import Citation, Correction, Entry, EntryStatus, WorkflowEvent
+from liveupdates.models import Autosave, Citation, Correction, Entry, EntryStatus, WorkflowEvent
 
 
 class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
@@ -147,6 +147,8 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
         # Recorded once everything is saved: the revision holds the citations and tags too.
         super().save_related(request, form, formsets, change)
         workflow.record_edit(entry=form.instance, user=request.user, created=not change)
+        # Saved: the words are safe, the autosave of this form has done its job.
+        Autosave.objects.filter(user=request.user, key=f"entry-{form.instance.pk}").delete()
 
     def can_restore(self, user, entry):
         return workflow.can_restore(user, entry)
@@ -163,8 +165,18 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
                 note_form=NoteForm(),
                 schedule_form=ScheduleForm(),
                 entry=entry,
+                back_url=None,
             )
+            if workflow.can_edit(request.user, entry):
+                extra_context["autosave_url"] = reverse("admin:liveupdates_livepost_desk_autosave", args=[entry.post_id])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "post" and formfield is not None and hasattr(formfield.widget, "can_delete_related"):
+            # An entry's page is no place to delete its whole live post (a red cross next to it).
+            formfield.widget.can_delete_related = False
+        return formfield
 
     def _run(self, request, queryset, perform, done_message):
         done, refused = 0, []

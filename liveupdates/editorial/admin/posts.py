@@ -5,7 +5,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from liveupdates.editorial import workflow
-from liveupdates.editorial.admin import desk
+from liveupdates.editorial.admin import desk, desk_api
 from liveupdates.editorial.admin.actions import post_action
 from liveupdates.editorial.admin.history import RevisionHistoryMixin
 from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
@@ -42,6 +42,16 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
         return [
             path("<int:pk>/desk/", wrap(desk.desk_view(self)), name="liveupdates_livepost_desk"),
             path("<int:pk>/workflow/<str:action>/", wrap(post_action), name="liveupdates_livepost_workflow"),
+            # The desk's script: JSON answers (a 401, never the login page), so not wrapped in admin_view.
+            path("<int:pk>/desk/api/compose/", desk_api.compose, name="liveupdates_livepost_desk_compose"),
+            path("<int:pk>/desk/api/feed/", desk_api.feed_view, name="liveupdates_livepost_desk_feed"),
+            path("<int:pk>/desk/api/autosave/", desk_api.autosave, name="liveupdates_livepost_desk_autosave"),
+            path(
+                "<int:pk>/desk/api/entries/<int:entry_pk>/<str:action>/",
+                desk_api.act,
+                name="liveupdates_livepost_desk_act",
+            ),
+            path("desk/session/", desk_api.session, name="liveupdates_desk_session"),
         ] + super().get_urls()
 
     def has_publish_permission(self, request):

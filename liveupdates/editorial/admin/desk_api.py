@@ -1,0 +1,306 @@
+"""The live desk's JSON endpoints: post in place, follow the desk, autosave, log in again.
+
+The desk works without them (desk.py's plain form and the workflow buttons);
+static/liveupdates/desk/*.js calls them to do the same without a reload. They
+change nothing themselves: composing goes through desk.save_composed, every
+change of state through editorial.workflow (actions.ENTRY_ACTIONS), so the
+plain admin, the desk's script and scripts behave alike.
+
+Every answer is JSON, refusals included, so a script never receives a login
+page or a CSRF debug page in place of its answer and never drops what was
+typed: 401 {"login": true} when the session has expired, 403 {"csrf": true}
+when the page's CSRF token is stale (csrf_failure, settings.CSRF_FAILURE_VIEW),
+and the desk's script logs in again through `session` and resends.
+"""
+
+import re
+from functools import wraps
+
+from django.contrib import admin
+from django.contrib.auth import login
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from liveupdates import richtext
+from liveupdates.editorial import feed, workflow
+from liveupdates.editorial.admin import actions, desk
+from liveupdates.editorial.forms import ComposeForm, ScheduleForm
+from liveupdates.models import Autosave, Entry, LivePost
+
+# The header the desk's script sends with every request: how csrf_failure knows to answer JSON.
+DESK_HEADER = "newsroom-desk"
+# An autosave holds what one person typed: a long text is kept, a runaway one is refused with a reason.
+AUTOSAVE_MAX_CHARS = 1_000_000
+_KEY = re.compile(r"^(post|entry)-(\d{1,18})$")
+
+
+def _error(message, status, **extra):
+    return JsonResponse({"ok": False, "error": str(message), **extra}, status=status)
+
+
+def endpoint(view):
+    """Staff who may see the desk, answered in JSON: 401 to log in again, 403 for everyone else."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _error(
+                _("Your session has expired. Log in again: what you typed is kept and sent once you are back."), 401, login=True
+            )
+        if not workflow.can_see_desk(request.user):
+            return _error(_("Your account cannot use the live desk. Ask an editor for access."), 403)
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+def render_row(request, entry):
+    """The desk's row for `entry`, as the desk page renders it (its buttons are the user's own)."""
+    context = {
+        "entry": entry,
+        "allowed": workflow.allowed_actions(request.user, entry),
+        "back_url": reverse("admin:liveupdates_livepost_desk", args=[entry.post_id]),
+    }
+    return render_to_string("admin/liveupdates/_desk_entry.html", context, request=request)
+
+
+def _displayed(pk):
+    return Entry.objects.for_display().select_related("created_by").get(pk=pk)
+
+
+def _form_errors(form):
+    return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+
+
+@endpoint
+@require_POST
+def compose(request, pk):
+    """Save the compose box as a new entry and submit, publish or schedule it (`intent`), as desk.py does for the plain form."""
+    post = get_object_or_404(LivePost.objects.select_related("column"), pk=pk)
+    if not workflow.can_compose(request.user):
+        return _error(_("Your account can read the desk but not write entries."), 403)
+    form = ComposeForm(request.POST, admin_site=admin.site)
+    if not form.is_valid():
+        return _error(_("The entry was not saved: check the fields marked below."), 400, errors=_form_errors(form))
+    intent = request.POST.get("intent", "draft")
+    at, problem, past = desk.scheduled_time(request)
+    if problem:
+        return _error(problem, 409 if past else 400, confirm=past)
+    entry, problem = desk.save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
+    entry = _displayed(entry.pk)
+    return JsonResponse(
+        {
+            "ok": not problem,
+            "message": problem or desk.success_message(entry, intent),
+            "entry": entry.pk,
+            "row": render_row(request, entry),
+        },
+        status=200 if not problem else 409,
+    )
+
+
+@endpoint
+@require_POST
+def act(request, pk, entry_pk, action):
+    """One workflow action on one entry of this post (the row's buttons), answered with the row as it now is."""
+    if action not in actions.ENTRY_ACTIONS:
+        return _error(_("There is no such action."), 404)
+    entry = get_object_or_404(Entry.objects.select_related("post"), pk=entry_pk, post_id=pk)
+    if not workflow.can_view(request.user, entry):
+        return _error(_("Your account cannot change entries."), 403)
+    if action == "publish":
+        schedule = ScheduleForm(request.POST)
+        if not schedule.is_valid() and schedule.has_error("__all__", "past"):
+            return _error(" ".join(schedule.errors["__all__"]), 409, confirm=True, row=render_row(request, _displayed(entry.pk)))
+    perform, _success = actions.ENTRY_ACTIONS[action]
+    try:
+        entry = perform(entry, request.user, request)
+    except workflow.WorkflowError as error:
+        still = Entry.objects.filter(pk=entry.pk).exists()
+        return _error(error, 409, **({"row": render_row(request, _displayed(entry.pk))} if still else {"removed": entry.pk}))
+    if action == "discard":
+        return JsonResponse({"ok": True, "message": actions.success_text(action, entry), "removed": entry.pk})
+    return JsonResponse(
+        {"ok": True, "message": actions.success_text(action, entry), "row": render_row(request, _displayed(entry.pk))}
+    )
+
+
+def _int(value):
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else 0
+
+
+@endpoint
+@require_GET
+def feed_view(request, pk):
+    """What changed on this desk since event `after`: activity lines, fresh rows, who is editing, what came back to me."""
+    post = get_object_or_404(LivePost, pk=pk)
+    after = _int(request.GET.get("after"))
+    events = feed.events_since(post, after)
+    touched = {event.entry_id for event in events if event.entry_id}
+    rows = {}
+    if touched:
+        for entry in Entry.objects.filter(pk__in=touched).for_display().select_related("created_by"):
+            rows[str(entry.pk)] = render_row(request, entry)
+    present = [
+        {
+            "key": autosave.key,
+            "entry": autosave.entry_id,
+            "who": feed.who(autosave.user),
+            "since": timezone.localtime(autosave.started_at).strftime("%H:%M"),
+        }
+        for autosave in feed.presence(post)
+        if autosave.user_id != request.user.pk
+    ]
+    returned = [
+        {
+            "id": entry.pk,
+            "headline": str(entry),
+            "note": entry.review_note,
+            "url": reverse("admin:liveupdates_entry_change", args=[entry.pk]),
+        }
+        for entry in feed.returned_to(request.user).select_related("post")[:20]
+    ]
+    removed = [int(event.note.split(":", 1)[0]) for event in events if event.action == "discarded" and event.note[:1].isdigit()]
+    return JsonResponse(
+        {
+            "cursor": events[-1].pk if events else after,
+            "removed": removed,
+            "activity": [
+                {
+                    "id": event.pk,
+                    "entry": event.entry_id,
+                    "text": feed.describe(event),
+                    "time": timezone.localtime(event.at).strftime("%H:%M:%S"),
+                    "mine": event.actor_id == request.user.pk,
+                }
+                for event in events
+            ],
+            "rows": rows,
+            "presence": present,
+            "returned": returned,
+        }
+    )
+
+
+def _box(request, post, key):
+    """The entry a box edits (None for the compose box), if `key` names a box this user may write in, else raise."""
+    match = _KEY.match(key or "")
+    if match is None:
+        raise LookupError(_("This form cannot be autosaved."))
+    kind, number = match.group(1), int(match.group(2))
+    if kind == "post":
+        if number != post.pk or not workflow.can_compose(request.user):
+            raise LookupError(_("Your account cannot write entries on this desk."))
+        return None
+    entry = Entry.objects.filter(pk=number, post=post).first()
+    if entry is None or not workflow.can_edit(request.user, entry):
+        raise LookupError(_("You cannot edit this entry, so there is nothing to autosave."))
+    return entry
+
+
+@endpoint
+@require_http_methods(["GET", "POST"])
+def autosave(request, pk):
+    """Keep what this user typed in one box (GET: what was kept; POST: keep this; POST discard=1: forget it).
+
+    Never a revision and never seen by anyone else; colleagues learn only that
+    the box is open ("<name> is editing since 14:03").
+    """
+    post = get_object_or_404(LivePost, pk=pk)
+    key = request.GET.get("key") if request.method == "GET" else request.POST.get("key")
+    try:
+        entry = _box(request, post, key)
+    except LookupError as error:
+        return _error(error, 403)
+    mine = Autosave.objects.filter(user=request.user, key=key)
+    if request.method == "GET":
+        kept = mine.first()
+        if kept is None:
+            return JsonResponse({"ok": True, "autosave": None})
+        return JsonResponse(
+            {
+                "ok": True,
+                "autosave": {
+                    "headline": kept.headline,
+                    "body": kept.body,
+                    "loaded_version": kept.loaded_version,
+                    "saved_at": timezone.localtime(kept.saved_at).strftime("%d %b %H:%M:%S"),
+                },
+            }
+        )
+    if request.POST.get("discard"):
+        mine.delete()
+        return JsonResponse({"ok": True})
+    body = request.POST.get("body", "")
+    if len(body) > AUTOSAVE_MAX_CHARS:
+        return _error(
+            _(
+                "This text is over %(max)s characters, too long to keep on the server; it is kept in this browser. Split it into several entries."
+            )
+            % {"max": f"{AUTOSAVE_MAX_CHARS:,}"},
+            413,
+        )
+    values = {
+        "headline": request.POST.get("headline", "")[:200],
+        "body": richtext.sanitize(body),
+        "loaded_version": _int(request.POST.get("loaded_version")) or None,
+        "saved_at": timezone.now(),
+    }
+    if not mine.update(**values):
+        try:
+            with transaction.atomic():
+                Autosave.objects.create(
+                    user=request.user, key=key, post=post, entry=entry, started_at=values["saved_at"], **values
+                )
+        except IntegrityError:  # the same person's other tab created it a moment ago
+            mine.update(**values)
+    others = [
+        {"who": feed.who(autosave.user), "since": timezone.localtime(autosave.started_at).strftime("%H:%M")}
+        for autosave in feed.presence(post)
+        if autosave.key == key and autosave.user_id != request.user.pk
+    ]
+    return JsonResponse({"ok": True, "saved_at": timezone.localtime(values["saved_at"]).strftime("%H:%M:%S"), "others": others})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def session(request):
+    """GET: am I still logged in, and a fresh CSRF token. POST username/password: log in again, without leaving the page."""
+    if request.method == "POST":
+        form = AuthenticationForm(request, data=request.POST)
+        if not form.is_valid():
+            return _error(" ".join(form.non_field_errors()) or _("Enter your username and password."), 400)
+        if not workflow.can_see_desk(form.get_user()):
+            return _error(_("This account cannot use the live desk."), 403)
+        login(request, form.get_user())
+    user = request.user
+    return JsonResponse(
+        {
+            "ok": True,
+            "authenticated": bool(user.is_authenticated and workflow.can_see_desk(user)),
+            "username": user.get_username() if user.is_authenticated else "",
+            "csrf": get_token(request),
+        }
+    )
+
+
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: the desk's script gets JSON it can act on; every other form gets Django's page."""
+    if request.headers.get("X-Requested-With") == DESK_HEADER:
+        return _error(
+            _("This page's security token is out of date (you may have logged in again in another tab). Sending again…"),
+            403,
+            csrf=True,
+        )
+    return django_csrf_failure(request, reason=reason)
