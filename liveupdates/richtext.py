@@ -44,6 +44,7 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "width", "height"},
     "iframe": {"src", "title", "allowfullscreen", "width", "height"},
+    "figure": {"data-card"},  # a card's placeholder (liveupdates/models/cards.py)
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -78,6 +79,8 @@ def _filter_attribute(tag, attribute, value):
         return _embed_src(value)
     if tag == "img" and attribute == "src":
         return _image_src(value)
+    if tag == "figure" and attribute == "data-card":
+        return value if value.isdigit() and len(value) <= 12 else None
     return value
 
 

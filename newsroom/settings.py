@@ -208,6 +208,26 @@ NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", DEBUG)
 # Uploads: the limits the image validator enforces (liveupdates/images.py).
 NEWSROOM_IMAGE_MAX_BYTES = int(env("NEWSROOM_IMAGE_MAX_BYTES", str(12 * 1024 * 1024)))
 NEWSROOM_IMAGE_MAX_PIXELS = int(env("NEWSROOM_IMAGE_MAX_PIXELS", str(40_000_000)))
+
+# Cards (issue 14): archived copies of cited posts. Their images are kept outside
+# MEDIA_ROOT and served only for public entries (liveupdates/site/cards.py).
+NEWSROOM_ARCHIVE_ROOT = Path(env("NEWSROOM_ARCHIVE_ROOT", str(BASE_DIR / "archive")))
+# Server-side fetches (liveupdates/editorial/fetch.py): whole fetch in seconds, bytes per answer.
+NEWSROOM_FETCH_TIMEOUT = float(env("NEWSROOM_FETCH_TIMEOUT", "8"))
+NEWSROOM_FETCH_MAX_BYTES = int(env("NEWSROOM_FETCH_MAX_BYTES", str(2 * 1024 * 1024)))
+# "address:port" pairs fetched although private (the tests' fixture server only; warned in production).
+NEWSROOM_FETCH_ALLOW = env_list("NEWSROOM_FETCH_ALLOW")
+# The networks' public endpoints: oEmbed where the network has a public one, else the page's base address.
+NEWSROOM_CARD_ENDPOINTS = {
+    "youtube": "https://www.youtube.com/oembed",
+    "x": "https://publish.twitter.com/oembed",
+    "vimeo": "https://vimeo.com/api/oembed.json",
+    "tiktok": "https://www.tiktok.com/oembed",
+    "bluesky": "https://embed.bsky.app/oembed",
+    "telegram": "https://t.me",
+    "instagram": "https://www.instagram.com",
+    "facebook": "https://www.facebook.com",
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

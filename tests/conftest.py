@@ -34,8 +34,10 @@ def _fresh_content_types():
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.NEWSROOM_ARCHIVE_ROOT = tmp_path / "archive"
     yield
     shutil.rmtree(tmp_path / "media", ignore_errors=True)
+    shutil.rmtree(tmp_path / "archive", ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from liveupdates.editorial import workflow
+from liveupdates.editorial import cards, workflow
 from liveupdates.editorial.forms import ComposeForm, NoteForm, ScheduleForm
 from liveupdates.models import Entry, LivePost
 
@@ -82,9 +82,14 @@ def _save_composed(request, post, form):
     entry = form.save(commit=False)
     entry.post = post
     entry.created_by = entry.updated_by = request.user
+    # An explicit save: lone links and pasted embed code become cards (never on an autosave).
+    entry.body, notes = cards.convert_body(entry.body, user=request.user)
     entry.save()
     form.save_m2m()
     form.save_citations(entry)
+    cards.attach(entry, user=request.user)
+    for note in notes:
+        messages.warning(request, note)
     workflow.record_edit(entry=entry, user=request.user, created=True)
     intent = request.POST.get("intent", "draft")
     try:
