@@ -243,7 +243,6 @@ _ATTRS = {
 }
 _ATTR = re.compile(r"""\s(data-telegram-post|data-instgrm-permalink|cite|data-href|src|href)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 _AT_URI = re.compile(r"at://(did:[a-z0-9:.]+)/app\.bsky\.feed\.post/([a-z0-9]{5,20})")
-_SCRIPT_ONLY_HOSTS = ("platform.twitter.com", "telegram.org", "instagram.com", "tiktok.com", "embed.bsky.app", "connect.facebook.net")
 
 
 def _from_embed(text: str) -> Link:
@@ -256,7 +255,7 @@ def _from_embed(text: str) -> Link:
     for did, rkey in _AT_URI.findall(text):
         candidates.append(f"https://bsky.app/profile/{did}/post/{rkey}")
     for candidate in candidates:
-        if candidate.endswith(".js") or _host(urlsplit(candidate)) in _SCRIPT_ONLY_HOSTS and "/p/" not in candidate:
+        if urlsplit(candidate).path.endswith(".js"):
             continue  # the network's script, not the post
         try:
             link = _url_link(candidate)

@@ -101,3 +101,20 @@ def asgi_server(transactional_db, settings, tmp_path):
     server = start_server(settings.MEDIA_ROOT)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def card_server(settings):
+    """The networks, played by a local server (tests/card_server.py); fetches may reach it and nothing else private."""
+    from tests.card_server import CardServer
+
+    server = CardServer()
+    base = server.base
+    settings.NEWSROOM_FETCH_ALLOW = [f"127.0.0.1:{server.port}"]
+    settings.NEWSROOM_FETCH_TIMEOUT = 3
+    settings.NEWSROOM_CARD_ENDPOINTS = {
+        **{name: f"{base}/oembed/{name}" for name in ("youtube", "x", "vimeo", "tiktok", "bluesky")},
+        **{name: f"{base}/page/{name}" for name in ("telegram", "instagram", "facebook")},
+    }
+    yield server
+    server.stop()

@@ -86,6 +86,7 @@ class EntryQuerySet(models.QuerySet):
             "tags",
             "corrections",
             "cards",
+            "cards__source",
         )
 
 
