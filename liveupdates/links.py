@@ -140,9 +140,7 @@ def _url_link(text: str) -> Link:
     if host in ("t.me", "telegram.me"):
         match = _TG_PATH.match(path)
         if not match:
-            raise NotRecognised(
-                _("This Telegram address is not a public channel's post; copy a post's link (t.me/channel/123).")
-            )
+            raise NotRecognised(_("This Telegram address is not a public channel's post; copy a post's link (t.me/channel/123)."))
         channel, number = match.groups()
         return Link(Provider.TELEGRAM, f"https://t.me/{channel}/{number}", f"{channel}/{number}", handle=f"@{channel}")
 
@@ -162,7 +160,11 @@ def _url_link(text: str) -> Link:
         if match and host == "tiktok.com":
             user, kind, number = match.groups()
             return Link(
-                Provider.TIKTOK, f"https://www.tiktok.com/@{user}/{kind}/{number}", number, is_video=kind == "video", handle=f"@{user}"
+                Provider.TIKTOK,
+                f"https://www.tiktok.com/@{user}/{kind}/{number}",
+                number,
+                is_video=kind == "video",
+                handle=f"@{user}",
             )
         match = _TT_EMBED.match(path)
         if match and host == "tiktok.com":
@@ -191,7 +193,9 @@ def _url_link(text: str) -> Link:
         if match:
             user, number = match.groups()
             origin = f"{scheme}://{parts.netloc.lower()}"
-            return Link(Provider.MASTODON, f"{origin}/@{user}/{number}", f"{parts.hostname}/{number}", handle=f"@{user}@{parts.hostname}")
+            return Link(
+                Provider.MASTODON, f"{origin}/@{user}/{number}", f"{parts.hostname}/{number}", handle=f"@{user}@{parts.hostname}"
+            )
 
     query = _clean_query(parts, keep=[k for k in parse_qs(parts.query) if not _TRACKING.match(k)])
     url = f"{scheme}://{parts.netloc.lower()}{parts.path or '/'}{query}"
@@ -214,7 +218,9 @@ def _facebook(parts, host, path):
     if path.rstrip("/") in ("/permalink.php", "/story.php") and query.get("story_fbid") and query.get("id"):
         story, page = query["story_fbid"][0], query["id"][0]
         if re.fullmatch(r"[A-Za-z0-9]{5,40}", story) and re.fullmatch(r"\d{1,25}", page):
-            return Link(Provider.FACEBOOK, f"https://www.facebook.com/permalink.php?story_fbid={story}&id={page}", f"{page}/{story}")
+            return Link(
+                Provider.FACEBOOK, f"https://www.facebook.com/permalink.php?story_fbid={story}&id={page}", f"{page}/{story}"
+            )
     match = _FB_POST.match(path)
     if match:
         page, kind, number = match.groups()
@@ -241,7 +247,9 @@ _ATTRS = {
     "src": lambda value: value,
     "href": lambda value: value,
 }
-_ATTR = re.compile(r"""\s(data-telegram-post|data-instgrm-permalink|cite|data-href|src|href)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+_ATTR = re.compile(
+    r"""\s(data-telegram-post|data-instgrm-permalink|cite|data-href|src|href)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I
+)
 _AT_URI = re.compile(r"at://(did:[a-z0-9:.]+)/app\.bsky\.feed\.post/([a-z0-9]{5,20})")
 
 

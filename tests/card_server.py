@@ -146,7 +146,9 @@ class CardServer:
         if "/instagram/" in path:
             return page("Syria Institute on Instagram", "Submunitions from a cluster bomb in al-Myassar", f"{base}/images/i.jpg")
         if "/facebook/" in path:
-            return page("Local Coordination Committees", "14 civilians killed in seven air strikes on Douma", f"{base}/images/f.jpg")
+            return page(
+                "Local Coordination Committees", "14 civilians killed in seven air strikes on Douma", f"{base}/images/f.jpg"
+            )
         if "/mastodon/" in path:
             return page(
                 "ISW (@isw@mastodon.social)",

@@ -17,9 +17,21 @@ URLS = [
     ("https://www.youtube.com/live/dQw4w9WgXcQ?si=x", Provider.YOUTUBE, YT),
     ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", Provider.YOUTUBE, YT),
     # X / Twitter
-    ("https://twitter.com/Qasioun_News/status/656880287469297664", Provider.X, "https://x.com/Qasioun_News/status/656880287469297664"),
-    ("https://x.com/Qasioun_News/status/656880287469297664?s=20&t=abcDEF", Provider.X, "https://x.com/Qasioun_News/status/656880287469297664"),
-    ("https://mobile.twitter.com/Qasioun_News/status/656880287469297664/photo/1", Provider.X, "https://x.com/Qasioun_News/status/656880287469297664"),
+    (
+        "https://twitter.com/Qasioun_News/status/656880287469297664",
+        Provider.X,
+        "https://x.com/Qasioun_News/status/656880287469297664",
+    ),
+    (
+        "https://x.com/Qasioun_News/status/656880287469297664?s=20&t=abcDEF",
+        Provider.X,
+        "https://x.com/Qasioun_News/status/656880287469297664",
+    ),
+    (
+        "https://mobile.twitter.com/Qasioun_News/status/656880287469297664/photo/1",
+        Provider.X,
+        "https://x.com/Qasioun_News/status/656880287469297664",
+    ),
     ("https://x.com/i/web/status/656880287469297664", Provider.X, "https://x.com/i/status/656880287469297664"),
     # Telegram public posts
     ("https://t.me/smartnewsagency/4512", Provider.TELEGRAM, "https://t.me/smartnewsagency/4512"),
@@ -28,35 +40,99 @@ URLS = [
     ("t.me/smartnewsagency/4512", Provider.TELEGRAM, "https://t.me/smartnewsagency/4512"),
     # Instagram
     ("https://www.instagram.com/p/CxYz12AbCdE/", Provider.INSTAGRAM, "https://www.instagram.com/p/CxYz12AbCdE/"),
-    ("https://instagram.com/p/CxYz12AbCdE/?igsh=MWQ1ZGUxMzBkMA==", Provider.INSTAGRAM, "https://www.instagram.com/p/CxYz12AbCdE/"),
-    ("https://www.instagram.com/reel/CxYz12AbCdE/?utm_source=ig_web_copy_link", Provider.INSTAGRAM, "https://www.instagram.com/reel/CxYz12AbCdE/"),
+    (
+        "https://instagram.com/p/CxYz12AbCdE/?igsh=MWQ1ZGUxMzBkMA==",
+        Provider.INSTAGRAM,
+        "https://www.instagram.com/p/CxYz12AbCdE/",
+    ),
+    (
+        "https://www.instagram.com/reel/CxYz12AbCdE/?utm_source=ig_web_copy_link",
+        Provider.INSTAGRAM,
+        "https://www.instagram.com/reel/CxYz12AbCdE/",
+    ),
     ("https://www.instagram.com/syriainstitute/p/CxYz12AbCdE/", Provider.INSTAGRAM, "https://www.instagram.com/p/CxYz12AbCdE/"),
     # Facebook posts and videos
-    ("https://www.facebook.com/LCCSy/posts/pfbid02AbCdEf12345?__cft__[0]=x", Provider.FACEBOOK, "https://www.facebook.com/LCCSy/posts/pfbid02AbCdEf12345"),
-    ("https://www.facebook.com/LCCSy/videos/1234567890123/?fbclid=IwAR0", Provider.FACEBOOK, "https://www.facebook.com/LCCSy/videos/1234567890123"),
-    ("https://www.facebook.com/watch/?v=1234567890123&ref=sharing", Provider.FACEBOOK, "https://www.facebook.com/watch/?v=1234567890123"),
-    ("https://m.facebook.com/permalink.php?story_fbid=1234567890&id=100064", Provider.FACEBOOK, "https://www.facebook.com/permalink.php?story_fbid=1234567890&id=100064"),
+    (
+        "https://www.facebook.com/LCCSy/posts/pfbid02AbCdEf12345?__cft__[0]=x",
+        Provider.FACEBOOK,
+        "https://www.facebook.com/LCCSy/posts/pfbid02AbCdEf12345",
+    ),
+    (
+        "https://www.facebook.com/LCCSy/videos/1234567890123/?fbclid=IwAR0",
+        Provider.FACEBOOK,
+        "https://www.facebook.com/LCCSy/videos/1234567890123",
+    ),
+    (
+        "https://www.facebook.com/watch/?v=1234567890123&ref=sharing",
+        Provider.FACEBOOK,
+        "https://www.facebook.com/watch/?v=1234567890123",
+    ),
+    (
+        "https://m.facebook.com/permalink.php?story_fbid=1234567890&id=100064",
+        Provider.FACEBOOK,
+        "https://www.facebook.com/permalink.php?story_fbid=1234567890&id=100064",
+    ),
     ("https://fb.watch/abcDEF123/", Provider.FACEBOOK, "https://fb.watch/abcDEF123/"),
     # TikTok
-    ("https://www.tiktok.com/@smartnews/video/7291234567890123456", Provider.TIKTOK, "https://www.tiktok.com/@smartnews/video/7291234567890123456"),
-    ("https://www.tiktok.com/@smartnews/video/7291234567890123456?is_from_webapp=1&sender_device=pc", Provider.TIKTOK, "https://www.tiktok.com/@smartnews/video/7291234567890123456"),
+    (
+        "https://www.tiktok.com/@smartnews/video/7291234567890123456",
+        Provider.TIKTOK,
+        "https://www.tiktok.com/@smartnews/video/7291234567890123456",
+    ),
+    (
+        "https://www.tiktok.com/@smartnews/video/7291234567890123456?is_from_webapp=1&sender_device=pc",
+        Provider.TIKTOK,
+        "https://www.tiktok.com/@smartnews/video/7291234567890123456",
+    ),
     ("https://vm.tiktok.com/ZMabc123/", Provider.TIKTOK, "https://vm.tiktok.com/ZMabc123/"),
     # Vimeo
     ("https://vimeo.com/143123456", Provider.VIMEO, "https://vimeo.com/143123456"),
     ("https://vimeo.com/channels/staffpicks/143123456?share=copy", Provider.VIMEO, "https://vimeo.com/143123456"),
     ("https://player.vimeo.com/video/143123456?h=abc123def0", Provider.VIMEO, "https://vimeo.com/143123456"),
     # Bluesky
-    ("https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f", Provider.BLUESKY, "https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f"),
-    ("https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f?ref_src=embed", Provider.BLUESKY, "https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f"),
-    ("https://bsky.app/profile/did:plc:abc123xyz/post/3kxyzabc2de2f", Provider.BLUESKY, "https://bsky.app/profile/did:plc:abc123xyz/post/3kxyzabc2de2f"),
+    (
+        "https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f",
+        Provider.BLUESKY,
+        "https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f",
+    ),
+    (
+        "https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f?ref_src=embed",
+        Provider.BLUESKY,
+        "https://bsky.app/profile/syriainstitute.org/post/3kxyzabc2de2f",
+    ),
+    (
+        "https://bsky.app/profile/did:plc:abc123xyz/post/3kxyzabc2de2f",
+        Provider.BLUESKY,
+        "https://bsky.app/profile/did:plc:abc123xyz/post/3kxyzabc2de2f",
+    ),
     # Mastodon (any server)
     ("https://mastodon.social/@isw/111222333444555666", Provider.MASTODON, "https://mastodon.social/@isw/111222333444555666"),
-    ("https://journa.host/@isw/111222333444555666?utm_source=x", Provider.MASTODON, "https://journa.host/@isw/111222333444555666"),
-    ("https://mastodon.social/users/isw/statuses/111222333444555666", Provider.MASTODON, "https://mastodon.social/@isw/111222333444555666"),
+    (
+        "https://journa.host/@isw/111222333444555666?utm_source=x",
+        Provider.MASTODON,
+        "https://journa.host/@isw/111222333444555666",
+    ),
+    (
+        "https://mastodon.social/users/isw/statuses/111222333444555666",
+        Provider.MASTODON,
+        "https://mastodon.social/@isw/111222333444555666",
+    ),
     # Any article
-    ("https://now.mmedia.me/lb/en/NewsReports/566123?utm_source=twitter&utm_medium=social", Provider.ARTICLE, "https://now.mmedia.me/lb/en/NewsReports/566123"),
-    ("https://www.understandingwar.org/backgrounder/russian-airstrikes-syria?fbclid=abc&page=2", Provider.ARTICLE, "https://www.understandingwar.org/backgrounder/russian-airstrikes-syria?page=2"),
-    ("http://www.alaraby.co.uk/politics/2015/10/21/russia-asks-lebanon", Provider.ARTICLE, "http://www.alaraby.co.uk/politics/2015/10/21/russia-asks-lebanon"),
+    (
+        "https://now.mmedia.me/lb/en/NewsReports/566123?utm_source=twitter&utm_medium=social",
+        Provider.ARTICLE,
+        "https://now.mmedia.me/lb/en/NewsReports/566123",
+    ),
+    (
+        "https://www.understandingwar.org/backgrounder/russian-airstrikes-syria?fbclid=abc&page=2",
+        Provider.ARTICLE,
+        "https://www.understandingwar.org/backgrounder/russian-airstrikes-syria?page=2",
+    ),
+    (
+        "http://www.alaraby.co.uk/politics/2015/10/21/russia-asks-lebanon",
+        Provider.ARTICLE,
+        "http://www.alaraby.co.uk/politics/2015/10/21/russia-asks-lebanon",
+    ),
 ]
 
 
@@ -85,7 +161,7 @@ def test_each_network_has_at_least_three_url_forms_in_the_table():
 EMBEDS = [
     (
         '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">Russian strikes on al-Harra <a href="https://t.co/x">pic.twitter.com/x</a></p>'
-        "&mdash; Qasioun (@Qasioun_News) <a href=\"https://twitter.com/Qasioun_News/status/656880287469297664?ref_src=twsrc%5Etfw\">October 21, 2015</a></blockquote>"
+        '&mdash; Qasioun (@Qasioun_News) <a href="https://twitter.com/Qasioun_News/status/656880287469297664?ref_src=twsrc%5Etfw">October 21, 2015</a></blockquote>'
         ' <script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>',
         Provider.X,
         "https://x.com/Qasioun_News/status/656880287469297664",

@@ -62,4 +62,3 @@ def card_data(card):
         "verification_label": card.verification_label,
         "verification_note": card.verification_note,
     }
-

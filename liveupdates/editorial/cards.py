@@ -132,7 +132,10 @@ def _from_page(page, link):
         "author_name": (meta.get("article:author") or meta.get("author") or meta.get("og:site_name") or "")[:200],
         "image": meta.get("og:image") or meta.get("twitter:image") or "",
         "published_at": _date(
-            meta.get("article:published_time") or meta.get("og:published_time") or meta.get("og:article:published_time") or parser.time
+            meta.get("article:published_time")
+            or meta.get("og:published_time")
+            or meta.get("og:article:published_time")
+            or parser.time
         ),
     }
     creator = meta.get("twitter:creator", "")
@@ -170,7 +173,9 @@ def lookup(link: links.Link) -> dict:
     """What the network says about the post: fields of a Card, and `image` (an address), or FetchError."""
     endpoints = settings.NEWSROOM_CARD_ENDPOINTS
     if link.provider in OEMBED and endpoints.get(link.provider):
-        answer = fetch.get(f"{endpoints[link.provider]}?{urlencode({'url': link.url, 'format': 'json'})}", accept="application/json")
+        answer = fetch.get(
+            f"{endpoints[link.provider]}?{urlencode({'url': link.url, 'format': 'json'})}", accept="application/json"
+        )
         if answer.status != 200:
             raise fetch.FetchError(_gone(answer.status))
         try:
