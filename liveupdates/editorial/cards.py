@@ -340,7 +340,15 @@ def attach(entry, *, user=None) -> None:
         elif card.entry_id is None:
             Card.objects.filter(pk=card.pk).update(entry=entry)
         if card.source_id:
-            Citation.objects.get_or_create(entry=entry, source_id=card.source_id, url=card.url[:200])
+            # The card names the exact post cited: a citation of its source without one gains it.
+            url = card.url if len(card.url) <= 200 else ""
+            if not Citation.objects.filter(entry=entry, source_id=card.source_id, url=url).exists():
+                bare = Citation.objects.filter(entry=entry, source_id=card.source_id, url="").first()
+                if bare is not None:
+                    bare.url = url
+                    bare.save()
+                else:
+                    Citation.objects.create(entry=entry, source_id=card.source_id, url=url)
     if body != entry.body:
         entry.body = body
         type(entry).objects.filter(pk=entry.pk).update(body=body)
