@@ -193,6 +193,7 @@ class RichTextWidget(CKEditorWidget):
         super()._set_config()
         self.config["filebrowserUploadUrl"] = reverse("richtext_image_upload")
         self.config["uploadUrl"] = reverse("richtext_image_upload")
+        self.config["newsroomCardPreviewUrl"] = reverse("admin:liveupdates_card_preview")
 
 
 class RichTextFormFieldWithUploads(RichTextFormField):

@@ -6,6 +6,7 @@ DATABASE_URL (PostgreSQL) and REDIS_URL, and must set DJANGO_SECRET_KEY and
 DJANGO_ALLOWED_HOSTS: without them it refuses to start.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -228,6 +229,8 @@ NEWSROOM_CARD_ENDPOINTS = {
     "instagram": "https://www.instagram.com",
     "facebook": "https://www.facebook.com",
 }
+# Override any of them with JSON, e.g. '{"youtube": "https://oembed.example/youtube"}'.
+NEWSROOM_CARD_ENDPOINTS.update(json.loads(env("NEWSROOM_CARD_ENDPOINTS", "{}")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -250,7 +253,10 @@ CKEDITOR_CONFIGS = {
             ["Image", "Iframe"],
             ["Undo", "Redo", "RemoveFormat", "Source"],
         ],
-        "extraPlugins": "uploadimage,iframe",
+        "extraPlugins": "uploadimage,iframe,newsroomcards",
+        # Issue 14: a pasted link becomes a card (liveupdates/static/liveupdates/ckeditor/newsroomcards/).
+        "external_plugin_resources": [("newsroomcards", STATIC_URL + "liveupdates/ckeditor/newsroomcards/", "plugin.js")],
+        "extraAllowedContent": "figure[data-card]",
         "removePlugins": "exportpdf,scayt,wsc",
         "height": 180,
         "width": "100%",

@@ -362,3 +362,14 @@ def _png():
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_placeholders_nested_by_the_editor_each_draw_their_card(editor, post, act, client):
+    first = Card.objects.create(url="https://t.me/smartnewsagency/1", provider="telegram", text="First card words")
+    second = Card.objects.create(url="https://t.me/smartnewsagency/2", provider="telegram", text="Second card words")
+    body = f'<figure data-card="{first.pk}"><a href="{first.url}">{first.url}</a>{cards.placeholder(second)}</figure>'
+    entry = EntryFactory(post=post, body=body)
+    cards.attach(entry)
+    act(workflow.publish, entry=entry, user=editor)
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert "First card words" in html and "Second card words" in html

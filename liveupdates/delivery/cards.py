@@ -11,7 +11,9 @@ from django.template.loader import render_to_string
 
 from liveupdates import richtext
 
-_PLACEHOLDER = re.compile(r'<figure data-card="(\d{1,12})">(.*?)</figure>', re.S)
+# Innermost first: an editor may nest one placeholder in another (a paste with the caret inside the last card).
+_PLACEHOLDER = re.compile(r'<figure data-card="(\d{1,12})">((?:(?!<figure)[\s\S])*?)</figure>')
+_TOKEN = re.compile(r"\x00card(\d+)\x00")
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 
@@ -22,8 +24,14 @@ def youtube_embed(card):
     return ""
 
 
-def render_card(card):
-    return render_to_string("liveupdates/_card.html", {"card": card, "youtube_embed": youtube_embed(card)}).strip()
+def render_card(card, image_src=None):
+    """A card as readers see it; `image_src` replaces the public image address (the desk's preview of a draft)."""
+    context = {
+        "card": card,
+        "youtube_embed": youtube_embed(card),
+        "image_src": card.image_url() if image_src is None else image_src,
+    }
+    return render_to_string("liveupdates/_card.html", context).strip()
 
 
 def render_body(entry):
@@ -32,14 +40,23 @@ def render_body(entry):
     if 'data-card="' not in html:
         return html
     cards = {card.pk: card for card in entry.cards.all()}
+    drawn: list[str] = []
 
     def draw(match):
         card = cards.get(int(match.group(1)))
+        inner = match.group(2)
+        nested = "".join(token.group(0) for token in _TOKEN.finditer(inner))  # cards nested inside, already drawn
         if card is None:
-            return f"<p>{match.group(2)}</p>" if match.group(2).strip() else ""
-        return render_card(card)
+            text = _TOKEN.sub("", inner).strip()
+            drawn.append(f"<p>{text}</p>" if text else "")
+        else:
+            drawn.append(render_card(card))
+        return f"\x00card{len(drawn) - 1}\x00{nested}"
 
-    return _PLACEHOLDER.sub(draw, html)
+    previous = None
+    while previous != html:
+        previous, html = html, _PLACEHOLDER.sub(draw, html)
+    return _TOKEN.sub(lambda m: drawn[int(m.group(1))], html)
 
 
 def card_data(card):

@@ -9,7 +9,7 @@ editorial.workflow.set_card_verification.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -103,6 +103,7 @@ class CardAdmin(TolerantAutocompleteAdmin, admin.ModelAdmin):
         return [
             path("preview/", wrap(card_preview), name="liveupdates_card_preview"),
             path("<int:pk>/verify/", wrap(card_verify), name="liveupdates_card_verify"),
+            path("<int:pk>/image/", wrap(card_image_for_staff), name="liveupdates_card_image"),
         ] + super().get_urls()
 
 
@@ -124,11 +125,21 @@ def card_preview(request):
             "ok": True,
             "id": card.pk,
             "placeholder": cards.placeholder(card),
-            "html": render_card(card),
+            "html": render_card(card, image_src=reverse("admin:liveupdates_card_image", args=[card.pk]) if card.image else ""),
             "warning": card.fetch_error,
             "edit_url": reverse("admin:liveupdates_card_change", args=[card.pk]),
         }
     )
+
+
+def card_image_for_staff(request, pk):
+    """A card's archived image for the newsroom (the desk's preview of a draft); readers use site.cards.card_image."""
+    card = get_object_or_404(Card.objects.exclude(image=""), pk=pk)
+    if not request.user.has_perm("liveupdates.view_card"):
+        raise PermissionDenied
+    response = FileResponse(card.image.open("rb"))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST
