@@ -8,8 +8,10 @@ import json
 import os
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from liveupdates.editorial import workflow
 from liveupdates.models import Card, Entry
 
 from .factories import LivePostFactory, SourceFactory, UserFactory
@@ -84,11 +86,7 @@ def test_a_journalist_pastes_links_sees_the_cards_and_a_reader_gets_them_with_no
     assert entry.cards.count() == len(LINKS) + 2
     assert entry.citations.filter(source__name="SMART News Agency").exists()
 
-    from liveupdates.editorial import workflow
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
-
     editor = User.objects.get(username="ed")
     workflow.set_verification(
         entry=Entry.objects.get(pk=entry.pk),

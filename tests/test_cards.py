@@ -358,12 +358,6 @@ def test_images_that_are_not_images_are_not_kept(card_server, journalist):
     assert not card.image and card.archived_at
 
 
-def _png():
-    out = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(out, format="PNG")
-    return out.getvalue()
-
-
 def test_placeholders_nested_by_the_editor_each_draw_their_card(editor, post, act, client):
     first = Card.objects.create(url="https://t.me/smartnewsagency/1", provider="telegram", text="First card words")
     second = Card.objects.create(url="https://t.me/smartnewsagency/2", provider="telegram", text="Second card words")
@@ -373,3 +367,31 @@ def test_placeholders_nested_by_the_editor_each_draw_their_card(editor, post, ac
     act(workflow.publish, entry=entry, user=editor)
     html = client.get(post.get_absolute_url()).content.decode()
     assert "First card words" in html and "Second card words" in html
+
+
+# --- The archive export ---------------------------------------------------------------------
+
+
+def test_an_editor_downloads_a_posts_cited_material_as_a_zip_without_withdrawn_entries_cards(
+    client, card_server, journalist, editor, post, act
+):
+    import zipfile
+
+    kept = published_with_card(act, editor, post, cards.archive(YOUTUBE, user=journalist))
+    gone = published_with_card(act, editor, post, cards.archive("https://t.me/smartnewsagency/4512", user=journalist))
+    act(workflow.withdraw, entry=gone, user=editor, reason="misattributed")
+    client.force_login(editor)
+    response = client.get(reverse("admin:liveupdates_livepost_cards_export", args=[post.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("cards.json"))
+    assert [item["entry"]["id"] for item in manifest["cards"]] == [kept.pk]
+    (item,) = manifest["cards"]
+    assert item["author_name"] == "SMART News Agency" and item["image"] in archive.namelist()
+    with Image.open(io.BytesIO(archive.read(item["image"]))) as image:
+        assert image.format == "JPEG"
+
+
+def test_a_journalist_cannot_download_the_archive(client, journalist, post):
+    client.force_login(journalist)
+    assert client.get(reverse("admin:liveupdates_livepost_cards_export", args=[post.pk])).status_code == 403

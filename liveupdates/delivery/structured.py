@@ -51,7 +51,7 @@ def _organisation(source):
 
 def _citation(citation):
     """A cited source as a CreativeWork it published; "NOW Lebanon, citing Alaraby Aljadeed" nests the second in isBasedOn."""
-    work = {"@type": "CreativeWork", "publisher": _organisation(citation.source)}
+    work: dict[str, object] = {"@type": "CreativeWork", "publisher": _organisation(citation.source)}
     if citation.public_url:
         work["url"] = citation.public_url
     if citation.citing_id:
@@ -61,7 +61,9 @@ def _citation(citation):
 
 def _card(card):
     """An archived post the entry cites: the original's address, who posted it, when, and our label."""
-    work = {"@type": "VideoObject" if card.is_video else "SocialMediaPosting" if card.provider != "article" else "Article"}
+    work: dict[str, object] = {
+        "@type": "VideoObject" if card.is_video else "SocialMediaPosting" if card.provider != "article" else "Article"
+    }
     if card.public_url:
         work["url"] = card.public_url
     if card.title or card.text:

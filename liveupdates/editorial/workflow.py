@@ -593,8 +593,13 @@ def can_propose_verification(user: User | None, entry: Entry) -> bool:
 def _clean_verification(state: str, method: str, note: str) -> tuple[str, str, str]:
     from liveupdates.models import Verification, VerificationMethod
 
-    _refuse_unless(state in Verification.values, _("Choose a verification state: not assessed, unverified, verified or disputed."))
-    _refuse_unless(method in VerificationMethod.values, _("Choose how it was verified: geolocated, confirmed by a named source or seen first-hand."))
+    _refuse_unless(
+        state in Verification.values, _("Choose a verification state: not assessed, unverified, verified or disputed.")
+    )
+    _refuse_unless(
+        method in VerificationMethod.values,
+        _("Choose how it was verified: geolocated, confirmed by a named source or seen first-hand."),
+    )
     _refuse_unless(
         state != Verification.VERIFIED or method,
         _("Say how it was verified (geolocated, confirmed by a named source, seen first-hand) before marking it verified."),

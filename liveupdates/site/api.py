@@ -110,7 +110,9 @@ class EntryOut(Schema):
     places: list[Link]
     sources: list[Citation]
     tags: list[str]
-    verification: VerificationOut | None = Field(None, description="What the newsroom says it has verified; null when not assessed")
+    verification: VerificationOut | None = Field(
+        None, description="What the newsroom says it has verified; null when not assessed"
+    )
     cards: list[CardOut] = Field(default_factory=list, description="The newsroom's archived copies of the posts the entry cites")
 
 
