@@ -189,3 +189,17 @@ def test_django_warns_when_the_fetch_allowlist_is_set_in_production(settings):
     settings.NEWSROOM_FETCH_ALLOW = []
     assert fetch_allow_check(None) == []
     assert checks.Warning  # the check is registered with deploy=True (manage.py check --deploy)
+
+
+def test_the_cards_page_offers_editors_the_label_and_refuses_a_journalists_forged_post(client, editor, journalist):
+    card = Card.objects.create(url="https://t.me/smartnewsagency/1", provider="telegram", created_by=journalist)
+    client.force_login(editor)
+    assert "Set the label" in client.get(reverse("admin:liveupdates_card_change", args=[card.pk])).content.decode()
+    client.force_login(journalist)
+    response = client.post(
+        reverse("admin:liveupdates_card_verify", args=[card.pk]), {"verification": "verified", "method": "geolocated"}
+    )
+    assert response.status_code == 403 and Card.objects.get(pk=card.pk).verification == ""
+    client.force_login(editor)
+    client.post(reverse("admin:liveupdates_card_verify", args=[card.pk]), {"verification": "verified", "method": "geolocated"})
+    assert Card.objects.get(pk=card.pk).verification_label == "Verified: geolocated by our team"
