@@ -395,3 +395,18 @@ def test_an_editor_downloads_a_posts_cited_material_as_a_zip_without_withdrawn_e
 def test_a_journalist_cannot_download_the_archive(client, journalist, post):
     client.force_login(journalist)
     assert client.get(reverse("admin:liveupdates_livepost_cards_export", args=[post.pk])).status_code == 403
+
+
+def test_the_desk_shows_a_drafts_card_image_from_the_staff_only_address(client, card_server, journalist, post):
+    client.force_login(journalist)
+    client.post(
+        reverse("admin:liveupdates_livepost_desk", args=[post.pk]),
+        {"headline": "", "body": f"<p>{YOUTUBE}</p>", "intent": "draft"},
+    )
+    card = Card.objects.get()
+    staff_image = reverse("admin:liveupdates_card_image", args=[card.pk])
+    assert staff_image in client.get(reverse("admin:liveupdates_livepost_desk", args=[post.pk])).content.decode()
+    assert client.get(staff_image).status_code == 200
+    client.logout()
+    assert client.get(staff_image).status_code == 302  # to the login page
+    assert client.get(card.image_url()).status_code == 404  # and never from the public address while a draft

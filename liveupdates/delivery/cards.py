@@ -8,6 +8,7 @@ is shown exactly where, and while, its own entry is public.
 import re
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from liveupdates import richtext
 
@@ -34,8 +35,11 @@ def render_card(card, image_src=None):
     return render_to_string("liveupdates/_card.html", context).strip()
 
 
-def render_body(entry):
-    """Sanitised, rendered text (richtext.render) with the entry's own cards in their places."""
+def render_body(entry, staff=False):
+    """Sanitised, rendered text (richtext.render) with the entry's own cards in their places.
+
+    `staff`: the desk's copy, whose drafts' card images come from the staff-only address.
+    """
     html = richtext.render(entry.body)
     if 'data-card="' not in html:
         return html
@@ -50,7 +54,8 @@ def render_body(entry):
             text = _TOKEN.sub("", inner).strip()
             drawn.append(f"<p>{text}</p>" if text else "")
         else:
-            drawn.append(render_card(card))
+            staff_image = reverse("admin:liveupdates_card_image", args=[card.pk]) if staff and card.image else None
+            drawn.append(render_card(card, image_src=staff_image))
         return f"\x00card{len(drawn) - 1}\x00{nested}"
 
     previous = None
