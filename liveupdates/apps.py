@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,3 +17,19 @@ class LiveUpdatesConfig(AppConfig):
         fragments.connect()
         posts.connect()
         revisions.register()
+        checks.register(fetch_allow_check, checks.Tags.security, deploy=True)
+
+
+def fetch_allow_check(app_configs, **kwargs):
+    """NEWSROOM_FETCH_ALLOW opens private addresses to server-side fetches: for the test suite's fixture server only."""
+    from django.conf import settings
+
+    if settings.NEWSROOM_FETCH_ALLOW and not settings.DEBUG:
+        return [
+            checks.Warning(
+                "NEWSROOM_FETCH_ALLOW is set in production: card fetches may reach these private addresses.",
+                hint="Unset NEWSROOM_FETCH_ALLOW; it exists for the tests' local fixture server.",
+                id="liveupdates.W014",
+            )
+        ]
+    return []

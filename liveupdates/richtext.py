@@ -46,6 +46,7 @@ ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "width", "height"},
     "iframe": {"src", "title", "allowfullscreen", "width", "height"},
     "span": {"class"},
+    "figure": {"data-card"},  # a card's placeholder (liveupdates/models/cards.py)
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -82,6 +83,8 @@ def _filter_attribute(tag, attribute, value):
         return _embed_src(value)
     if tag == "img" and attribute == "src":
         return _image_src(value)
+    if tag == "figure" and attribute == "data-card":
+        return value if value.isdigit() and len(value) <= 12 else None
     return value
 
 
@@ -198,6 +201,7 @@ class RichTextWidget(CKEditorWidget):
         super()._set_config()
         self.config["filebrowserUploadUrl"] = reverse("richtext_image_upload")
         self.config["uploadUrl"] = reverse("richtext_image_upload")
+        self.config["newsroomCardPreviewUrl"] = reverse("admin:liveupdates_card_preview")
 
 
 class RichTextFormFieldWithUploads(RichTextFormField):

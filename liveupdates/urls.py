@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 
 from liveupdates.delivery import stream
-from liveupdates.site import feeds, views
+from liveupdates.site import cards, feeds, views
 from liveupdates.site.sitemaps import SITEMAPS
 
 app_name = "liveupdates"
@@ -36,6 +36,8 @@ urlpatterns = [
     path("preview/entries/<int:pk>/", views.preview_entry, name="preview_entry"),
     path("preview/posts/<int:pk>/", views.preview_post, name="preview_post"),
     path("search/", views.search, name="search"),
+    path("cards/<int:pk>/image/<int:stamp>/", cards.card_image, name="card_image"),
+    path("verification/", cards.verification, name="verification"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("news-sitemap.xml", views.news_sitemap, name="news_sitemap"),

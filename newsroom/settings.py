@@ -6,6 +6,7 @@ DATABASE_URL (PostgreSQL) and REDIS_URL, and must set DJANGO_SECRET_KEY and
 DJANGO_ALLOWED_HOSTS: without them it refuses to start.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -234,6 +235,28 @@ NEWSROOM_IMAGE_SCALE_PIXELS = int(env("NEWSROOM_IMAGE_SCALE_PIXELS", str(40_000_
 # upload waits for its turn before it is refused with "try again" (liveupdates/images.py).
 NEWSROOM_IMAGE_DECODES = int(env("NEWSROOM_IMAGE_DECODES", "1"))
 NEWSROOM_IMAGE_DECODE_WAIT = float(env("NEWSROOM_IMAGE_DECODE_WAIT", "30"))
+
+# Cards (issue 14): archived copies of cited posts. Their images are kept outside
+# MEDIA_ROOT and served only for public entries (liveupdates/site/cards.py).
+NEWSROOM_ARCHIVE_ROOT = Path(env("NEWSROOM_ARCHIVE_ROOT", str(BASE_DIR / "archive")))
+# Server-side fetches (liveupdates/editorial/fetch.py): whole fetch in seconds, bytes per answer.
+NEWSROOM_FETCH_TIMEOUT = float(env("NEWSROOM_FETCH_TIMEOUT", "8"))
+NEWSROOM_FETCH_MAX_BYTES = int(env("NEWSROOM_FETCH_MAX_BYTES", str(2 * 1024 * 1024)))
+# "address:port" pairs fetched although private (the tests' fixture server only; warned in production).
+NEWSROOM_FETCH_ALLOW = env_list("NEWSROOM_FETCH_ALLOW")
+# The networks' public endpoints: oEmbed where the network has a public one, else the page's base address.
+NEWSROOM_CARD_ENDPOINTS = {
+    "youtube": "https://www.youtube.com/oembed",
+    "x": "https://publish.twitter.com/oembed",
+    "vimeo": "https://vimeo.com/api/oembed.json",
+    "tiktok": "https://www.tiktok.com/oembed",
+    "bluesky": "https://embed.bsky.app/oembed",
+    "telegram": "https://t.me",
+    "instagram": "https://www.instagram.com",
+    "facebook": "https://www.facebook.com",
+}
+# Override any of them with JSON, e.g. '{"youtube": "https://oembed.example/youtube"}'.
+NEWSROOM_CARD_ENDPOINTS.update(json.loads(env("NEWSROOM_CARD_ENDPOINTS", "{}")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -256,7 +279,10 @@ CKEDITOR_CONFIGS = {
             ["Image", "Iframe"],
             ["Undo", "Redo", "RemoveFormat", "Source"],
         ],
-        "extraPlugins": "uploadimage,iframe",
+        "extraPlugins": "uploadimage,iframe,newsroomcards",
+        # Issue 14: a pasted link becomes a card (liveupdates/static/liveupdates/ckeditor/newsroomcards/).
+        "external_plugin_resources": [("newsroomcards", STATIC_URL + "liveupdates/ckeditor/newsroomcards/", "plugin.js")],
+        "extraAllowedContent": "figure[data-card]",
         "removePlugins": "exportpdf,scayt,wsc",
         "height": 180,
         "width": "100%",

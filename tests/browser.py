@@ -109,3 +109,4 @@ def ensure_roles():
 
     importlib.import_module("liveupdates.migrations.0002_newsroom_groups").create_groups(apps, None)
     importlib.import_module("liveupdates.migrations.0006_editors_read_the_login_log").allow(apps, None)
+    importlib.import_module("liveupdates.migrations.0016_cards_sources_verification").grant(apps, None)

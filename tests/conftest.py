@@ -35,8 +35,10 @@ def _fresh_content_types():
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.NEWSROOM_ARCHIVE_ROOT = tmp_path / "archive"
     yield
     shutil.rmtree(tmp_path / "media", ignore_errors=True)
+    shutil.rmtree(tmp_path / "archive", ignore_errors=True)
 
 
 @pytest.fixture
@@ -98,5 +100,22 @@ def asgi_server(transactional_db, settings, tmp_path):
 
     require_chromium()
     server = start_server(settings.MEDIA_ROOT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def card_server(settings):
+    """The networks, played by a local server (tests/card_server.py); fetches may reach it and nothing else private."""
+    from tests.card_server import CardServer
+
+    server = CardServer()
+    base = server.base
+    settings.NEWSROOM_FETCH_ALLOW = [f"127.0.0.1:{server.port}"]
+    settings.NEWSROOM_FETCH_TIMEOUT = 3
+    settings.NEWSROOM_CARD_ENDPOINTS = {
+        **{name: f"{base}/oembed/{name}" for name in ("youtube", "x", "vimeo", "tiktok", "bluesky")},
+        **{name: f"{base}/page/{name}" for name in ("telegram", "instagram", "facebook")},
+    }
     yield server
     server.stop()

@@ -207,7 +207,13 @@ FORGED_CREATE = {
     "column": {"name": "Forged column", "slug": "forged"},
     "author": {"name": "Forged author", "slug": "forged"},
     "place": {"name": "Forged place", "slug": "forged", "kind": "town", "alternative_names": ""},
-    "source": {"name": "Forged source", "slug": "forged", "kind": "news_agency"},
+    "source": {
+        "name": "Forged source",
+        "slug": "forged",
+        "kind": "news_agency",
+        "accounts-TOTAL_FORMS": "0",  # the accounts and sites inline
+        "accounts-INITIAL_FORMS": "0",
+    },
 }
 
 

@@ -16,7 +16,7 @@ from taggit.models import Tag
 
 from liveupdates.delivery import live
 from liveupdates.editorial import workflow
-from liveupdates.models import Author, Citation, Column, Entry, LiveEvent, LivePost, Place, Source
+from liveupdates.models import Author, Card, Citation, Column, Entry, LiveEvent, LivePost, Place, Source
 
 from .xss.checker import PAYLOADS, problems_in
 
@@ -64,7 +64,34 @@ def poisoned(editor, django_capture_on_commit_callbacks):
             )
             entry.authors.add(author)
             entry.places.add(place)
-            Citation.objects.create(entry=entry, source=source, url=payload if index % 2 else "javascript:alert(1)")
+            Citation.objects.create(
+                entry=entry, source=source, url=payload if index % 2 else "javascript:alert(1)", citing=source
+            )
+            # A card (issue 14) whose every field carries the payload, placed in the entry's text.
+            card = Card.objects.create(
+                entry=entry,
+                provider="youtube" if index % 3 == 0 else "x",
+                url=payload[:2000] if index % 2 else "javascript:alert(1)",
+                canonical_id=payload[:300],
+                is_video=index % 3 == 0,
+                title=payload[:300],
+                author_name=payload[:200],
+                author_handle=payload[:200],
+                author_url="javascript:alert(1)" if index % 2 else payload[:2000],
+                text=payload,
+                image_alt=payload[:300],
+                verification="verified",
+                verification_method="geolocated",
+                verification_note=payload[:300],
+                archived_at=timezone.now(),
+                source=source,
+            )
+            Entry.objects.filter(pk=entry.pk).update(
+                body=f'{entry.body}<figure data-card="{card.pk}"><a href="https://example.org/">x</a></figure>',
+                verification="disputed",
+                verification_note=payload[:300],
+            )
+            entry.refresh_from_db()
             entry.tags.add(Tag.objects.create(name=payload[:100], slug=f"tag-{index}"))
             at = timezone.now() - timedelta(minutes=len(PAYLOADS) - index)
             try:

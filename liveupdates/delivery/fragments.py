@@ -31,7 +31,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from liveupdates.delivery import structured
-from liveupdates.models import Author, Citation, Entry, LivePost, Place, Source, TaggedEntry
+from liveupdates.models import Author, Card, Citation, Entry, LivePost, Place, Source, TaggedEntry
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ FRAGMENT_TTL = 24 * 60 * 60
 # What a lean list reads of each entry (ids and times): enough to name its fragment.
 LISTED_FIELDS = ["pk", "post_id", "published_at", "updated_at", "revised_at", "status", "removal_note"]
 
-FORMAT = 4  # moves when what a fragment's cache entry holds changes, so a deploy never reads the old shape
+FORMAT = 5  # moves when what a fragment's cache entry holds changes, so a deploy never reads the old shape
 
 
 def _key(entry, slot, today):
@@ -116,7 +116,7 @@ def _entries_naming(instance):
     if isinstance(instance, Place):
         return Q(places=instance)
     if isinstance(instance, Source):
-        return Q(citations__source=instance)
+        return Q(citations__source=instance) | Q(citations__citing=instance) | Q(cards__source=instance)
     return Q(tagged_entries__tag=instance)  # a taggit Tag
 
 
@@ -162,7 +162,7 @@ def connect():
         post_save.connect(touch_entries_naming, sender=model, dispatch_uid=f"fragments-save-{model.__name__}")
         pre_delete.connect(touch_entries_naming, sender=model, dispatch_uid=f"fragments-delete-{model.__name__}")
     pre_save.connect(touch_entries_of_moved_post, sender=LivePost, dispatch_uid="fragments-moved-post")
-    for model in (TaggedEntry, Citation):
+    for model in (TaggedEntry, Citation, Card):  # a card edited by hand moves its entry
         post_save.connect(touch_entry, sender=model, dispatch_uid=f"fragments-save-{model.__name__}")
         post_delete.connect(touch_entry, sender=model, dispatch_uid=f"fragments-delete-{model.__name__}")
     for through in (Entry.authors.through, Entry.places.through):

@@ -6,6 +6,7 @@ LiveBlogPosting is site.seo's.
 """
 
 from django.conf import settings
+from django.urls import reverse
 
 from liveupdates import richtext
 
@@ -32,4 +33,45 @@ def blog_posting(entry):
     }
     authors = [_person(author) for author in entry.authors.all()]
     data["author"] = authors or {"@type": "Organization", "name": settings.SITE_NAME}
+    if entry.verification:
+        data["creativeWorkStatus"] = entry.verification_label
+        data["publishingPrinciples"] = absolute(reverse("liveupdates:verification"))
+    citations = [_citation(citation) for citation in entry.citations.all()]
+    if citations:
+        data["citation"] = citations
+    based_on = [_card(card) for card in entry.cards.all()]
+    if based_on:
+        data["isBasedOn"] = based_on
     return data
+
+
+def _organisation(source):
+    return {"@type": "Organization", "name": source.name, "url": absolute(source.get_absolute_url())}
+
+
+def _citation(citation):
+    """A cited source as a CreativeWork it published; "NOW Lebanon, citing Alaraby Aljadeed" nests the second in isBasedOn."""
+    work: dict[str, object] = {"@type": "CreativeWork", "publisher": _organisation(citation.source)}
+    if citation.public_url:
+        work["url"] = citation.public_url
+    if citation.citing_id:
+        work["isBasedOn"] = {"@type": "CreativeWork", "publisher": _organisation(citation.citing)}
+    return work
+
+
+def _card(card):
+    """An archived post the entry cites: the original's address, who posted it, when, and our label."""
+    work: dict[str, object] = {
+        "@type": "VideoObject" if card.is_video else "SocialMediaPosting" if card.provider != "article" else "Article"
+    }
+    if card.public_url:
+        work["url"] = card.public_url
+    if card.title or card.text:
+        work["headline"] = (card.title or card.text)[:110]
+    if card.author_name:
+        work["author"] = {"@type": "Person" if card.provider != "article" else "Organization", "name": card.author_name}
+    if card.published_at:
+        work["datePublished"] = card.published_at.isoformat()
+    if card.verification:
+        work["creativeWorkStatus"] = card.verification_label
+    return work

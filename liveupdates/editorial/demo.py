@@ -19,8 +19,20 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from liveupdates import images
-from liveupdates.editorial import workflow
-from liveupdates.models import Author, Citation, Column, Entry, LivePost, Place, PostStatus, Source
+from liveupdates.editorial import cards, workflow
+from liveupdates.models import (
+    Author,
+    Card,
+    Citation,
+    Column,
+    Entry,
+    LivePost,
+    Place,
+    PostStatus,
+    Source,
+    SourceAccount,
+    normalise_account,
+)
 
 COLUMN = {
     "slug": "putin-in-syria",
@@ -105,6 +117,9 @@ class DemoEntry:
     pinned: bool = False
     image: str = ""  # name of a generated demo photo to put in the body
     correction: str = ""  # a public correction the editor attached after publishing
+    card: str = ""  # a key of DEMO_CARDS: the cited post, archived, placed at the end of the text
+    verification: tuple = ()  # (state, method, note) an editor set
+    citing: str = ""  # the slug of the source the first cited source itself cites
 
 
 PREVIOUS_ENTRIES = [
@@ -135,6 +150,7 @@ MAIN_ENTRIES = [
         400,
         places=("al-harra", "tell-mutawwaq"),
         sources=(("qasioun-news-network", ""),),
+        card="qasioun-harra",
         tags=("air strikes", "southern front"),
     ),
     DemoEntry(
@@ -145,6 +161,7 @@ MAIN_ENTRIES = [
         places=("al-harra",),
         sources=(("qasioun-news-network", ""),),
         tags=("Su-34", "video"),
+        verification=("unverified", "", "We could not confirm where or when this video was filmed."),
     ),
     DemoEntry(
         "Civilians hurt in al-Harra",
@@ -160,7 +177,8 @@ MAIN_ENTRIES = [
         "as saying the army expects to activate several fronts in the south very soon.</p>",
         340,
         places=("daraa-province",),
-        sources=(("al-akhbar", ""), ("now-lebanon", "")),
+        sources=(("now-lebanon", ""),),
+        citing="al-akhbar",
         tags=("southern front",),
         key_event=True,
     ),
@@ -173,9 +191,11 @@ MAIN_ENTRIES = [
         "arrived after the international coalition began striking ISIS.</p>",
         300,
         places=("beirut", "lebanon"),
-        sources=(("now-lebanon", ""), ("alaraby-aljadeed", "")),
+        sources=(("now-lebanon", ""),),
+        citing="alaraby-aljadeed",
         tags=("diplomacy", "Hezbollah"),
         key_event=True,
+        card="now-lebanon-request",
     ),
     DemoEntry(
         "Fourteen civilians killed in Douma, activists say",
@@ -187,6 +207,8 @@ MAIN_ENTRIES = [
         sources=(("local-coordination-committees", ""),),
         tags=("air strikes", "casualties"),
         key_event=True,
+        card="lcc-douma",
+        verification=("unverified", "", "Casualty figures from the Local Coordination Committees."),
         correction="An earlier version of this update placed Douma north-west of Damascus. It lies about 10 km to the north-east.",
     ),
     DemoEntry(
@@ -197,6 +219,7 @@ MAIN_ENTRIES = [
         places=("aleppo",),
         sources=(("institute-for-the-study-of-war", "https://www.understandingwar.org/"),),
         tags=("analysis",),
+        card="isw-aleppo",
     ),
     DemoEntry(
         "Cluster munition remnants photographed in al-Myassar",
@@ -224,16 +247,133 @@ MAIN_ENTRIES = [
         "Jets return to Sukayk after rebels retake it",
         "<p>Russian jets have bombed the village of Sukayk, north-east of Hama, hours after rebel fighters took it back overnight.</p>"
         "<p>SMART News Agency footage shows Sham Corps fighters advancing on the village, followed by strikes from Su-34 and Su-25 "
-        "aircraft and regime rocket artillery. Regime forces had captured Sukayk with Russian air support on 12 October.</p>"
-        + VIDEO.format(id="SukaykSMART1", title="SMART News Agency footage from Sukayk"),
+        "aircraft and regime rocket artillery. Regime forces had captured Sukayk with Russian air support on 12 October.</p>",
         30,
         places=("sukayk",),
         sources=(("smart-news-agency", ""),),
         tags=("air strikes", "Su-34", "video"),
         key_event=True,
         pinned=True,
+        card="smart-sukayk",
     ),
 ]
+
+# The cited posts, as the archiver would have stored them: local data, written for the demo, no network.
+# (network, original address, id on the network, video?, author, handle, author's page, title, text,
+#  minutes before the entry it was posted, poster colour)
+DEMO_CARDS = {
+    "smart-sukayk": (
+        "youtube",
+        "https://www.youtube.com/watch?v=SukaykSMART",
+        "SukaykSMART",
+        True,
+        "SMART News Agency",
+        "@SMARTNewsAgency",
+        "https://www.youtube.com/@SMARTNewsAgency",
+        "Sham Corps fighters advance on Sukayk; air and rocket strikes follow",
+        "",
+        50,
+        (92, 84, 70),
+    ),
+    "qasioun-harra": (
+        "x",
+        "https://x.com/Qasioun_News/status/656880287469297664",
+        "656880287469297664",
+        False,
+        "Qasioun News",
+        "@Qasioun_News",
+        "https://x.com/Qasioun_News",
+        "",
+        "Russian aircraft strike al-Harra and Tell Mutawwaq in the Daraa countryside (demo text).",
+        30,
+        None,
+    ),
+    "lcc-douma": (
+        "facebook",
+        "https://www.facebook.com/LCCSy/posts/1015392265",
+        "LCCSy/1015392265",
+        False,
+        "Local Coordination Committees in Syria",
+        "LCCSy",
+        "https://www.facebook.com/LCCSy",
+        "",
+        "Douma: 14 civilians killed and 20 wounded in seven Russian air strikes today (demo text).",
+        20,
+        None,
+    ),
+    "isw-aleppo": (
+        "article",
+        "https://www.understandingwar.org/backgrounder/russian-airstrikes-syria",
+        "",
+        False,
+        "Institute for the Study of War",
+        "",
+        "",
+        "Russian air campaign steps up as the Aleppo offensive stalls",
+        "Analysts say Russia's air force intensified strikes on rebel-held Aleppo as the regime and Iranian ground push lost momentum (demo summary).",
+        120,
+        (60, 74, 96),
+    ),
+    "now-lebanon-request": (
+        "article",
+        "https://now.mmedia.me/lb/en/NewsReports/566123-russia-asks-lebanon",
+        "",
+        False,
+        "NOW Lebanon",
+        "",
+        "",
+        "Russia asked Lebanon for army and Hezbollah positions, Alaraby Aljadeed reports",
+        "Citing Russian diplomatic sources in Beirut, the London-based daily says the request went through military channels (demo summary).",
+        45,
+        (110, 60, 60),
+    ),
+}
+
+# Where the demo's sources publish: a card from one of these suggests the source.
+SOURCE_ACCOUNTS = {
+    "smart-news-agency": ("youtube.com/@SMARTNewsAgency", "t.me/smartnewsagency"),
+    "qasioun-news-network": ("x.com/Qasioun_News",),
+    "local-coordination-committees": ("facebook.com/LCCSy",),
+    "institute-for-the-study-of-war": ("understandingwar.org",),
+    "now-lebanon": ("now.mmedia.me",),
+}
+
+
+def _demo_card(key, entry, sources, editor):
+    """The card `key` for `entry`, with a generated poster for videos and articles (no network)."""
+    (network, url, canonical, video, author, handle, author_url, title, text, minutes, colour) = DEMO_CARDS[key]
+    card = Card.objects.filter(entry=entry, url=url).first()
+    if card is not None:
+        return card
+    card = Card(
+        provider=network,
+        url=url,
+        canonical_id=canonical,
+        is_video=video,
+        author_name=author,
+        author_handle=handle,
+        author_url=author_url,
+        title=title,
+        text=text,
+        published_at=entry.published_at - timedelta(minutes=minutes) if entry.published_at else None,
+        archived_at=entry.published_at - timedelta(minutes=2) if entry.published_at else timezone.now(),
+        image_alt=f"{title} (demo illustration)" if colour else "",
+        created_by=editor,
+    )
+    card.save()
+    if colour:
+        poster = Image.new("RGB", (640, 360), colour)
+        draw = ImageDraw.Draw(poster)
+        draw.rectangle((0, 300, 640, 360), fill=(20, 20, 20))
+        draw.text((16, 320), f"{author}: demo illustration", fill=(235, 235, 235))
+        out = io.BytesIO()
+        poster.save(out, format="JPEG", quality=80)
+        content, name = images.prepared(ContentFile(out.getvalue(), name="poster.jpg"))
+        card.image.save(name, content, save=False)
+    card.source = cards.suggest_source(card)
+    card.save()
+    return card
+
 
 DRAFTS = [
     # (headline, body, submit for review?)
@@ -298,6 +438,10 @@ def _upsert_reference_data():
         sources[slug], _ = Source.objects.update_or_create(
             slug=slug, defaults={"name": name, "kind": kind, "homepage": homepage, "description": description}
         )
+    for slug, addresses in SOURCE_ACCOUNTS.items():
+        for address in addresses:
+            if not SourceAccount.objects.filter(address=normalise_account(address)).exists():
+                SourceAccount.objects.create(source=sources[slug], address=address)
     return column, author, places, sources
 
 
@@ -328,10 +472,20 @@ def _entry(post, spec, *, author, places, sources, editor, now):
     )
     entry.authors.set([author])
     entry.places.set([places[slug] for slug in spec.places])
-    for slug, url in spec.sources:
-        Citation.objects.create(entry=entry, source=sources[slug], url=url)
+    for index, (slug, url) in enumerate(spec.sources):
+        citing = sources[spec.citing] if spec.citing and index == 0 else None
+        Citation.objects.create(entry=entry, source=sources[slug], url=url, citing=citing)
     entry.tags.set(list(spec.tags))
+    if spec.card:
+        entry.published_at = now - timedelta(minutes=spec.minutes_ago)
+        card = _demo_card(spec.card, entry, sources, editor)
+        entry.body += cards.placeholder(card)
+        entry.save()
+        cards.attach(entry, user=editor)
     workflow.record_edit(entry=entry, user=editor, created=True)
+    if spec.verification:
+        state, method, note = spec.verification
+        workflow.set_verification(entry=entry, user=editor, state=state, method=method, note=note)
     workflow.publish(entry=entry, user=editor, at=now - timedelta(minutes=spec.minutes_ago))
     if spec.key_event:
         workflow.set_key_event(entry=entry, user=editor, key_event=True)

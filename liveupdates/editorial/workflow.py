@@ -170,6 +170,8 @@ class Allowed:
     feature: bool
     correct: bool
     discard: bool = False
+    verify: bool = False
+    propose_verification: bool = False
 
     @property
     def any(self) -> bool:
@@ -187,6 +189,8 @@ def allowed_actions(user: User, entry: Entry) -> Allowed:
         feature=can_feature(user, entry),
         correct=can_correct(user, entry),
         discard=can_discard(user, entry),
+        verify=entry.status != WITHDRAWN and can_verify(user),
+        propose_verification=entry.status != WITHDRAWN and can_propose_verification(user, entry),
     )
 
 
@@ -596,3 +600,111 @@ def unpublish_post(*, post: LivePost, user: User) -> LivePost:
         action="unpublished",
         changes={"status": PostStatus.DRAFT},
     )
+
+
+# --- Verification (issue 14): what the newsroom says it has checked ----------------------
+
+
+def can_verify(user: User | None) -> bool:
+    """Set an entry's or a card's verification label: editors (those who may publish)."""
+    return _is_staff(user) and user.has_perm("liveupdates.publish_entry")
+
+
+def can_propose_verification(user: User | None, entry: Entry) -> bool:
+    """A journalist may propose a label for their own entry; an editor decides."""
+    return can_verify(user) or can_edit(user, entry) or (_is_staff(user) and entry.created_by_id == user.pk)
+
+
+def _clean_verification(state: str, method: str, note: str) -> tuple[str, str, str]:
+    from liveupdates.models import Verification, VerificationMethod
+
+    _refuse_unless(
+        state in Verification.values, _("Choose a verification state: not assessed, unverified, verified or disputed.")
+    )
+    _refuse_unless(
+        method in VerificationMethod.values,
+        _("Choose how it was verified: geolocated, confirmed by a named source or seen first-hand."),
+    )
+    _refuse_unless(
+        state != Verification.VERIFIED or method,
+        _("Say how it was verified (geolocated, confirmed by a named source, seen first-hand) before marking it verified."),
+    )
+    note = richtext.plain_line(note)
+    _refuse_unless(len(note) <= 300, _("Keep the note for readers under 300 characters."))
+    _refuse_unless(
+        state != Verification.DISPUTED or note, _("Tell readers why it is disputed in the note before marking it disputed.")
+    )
+    return state, method if state == Verification.VERIFIED else "", note
+
+
+def _verification_note(state: str, method: str, note: str) -> str:
+    return " · ".join(part for part in (state or "not assessed", method, note) if part)
+
+
+@transaction.atomic
+def set_verification(*, entry: Entry, user: User, state: str, method: str = "", note: str = "") -> Entry:
+    """Set what the newsroom says it has verified about an entry; readers see the label, the history records it.
+
+    On a published entry the change is public: it counts as an update
+    ("Updated 14:05"), like a correction, and live readers get it.
+    """
+    _refuse_unless(entry.status != WITHDRAWN, _wrong_state(entry, _("given a verification label")))
+    _refuse_unless(can_verify(user), _("Only editors can set what is verified. Propose it to an editor instead."))
+    state, method, note = _clean_verification(state, method, note)
+    changes: dict[str, Any] = {
+        "verification": state,
+        "verification_method": method,
+        "verification_note": note,
+        "verified_by": user,
+        "verified_at": timezone.now(),
+    }
+    if entry.is_public and (entry.verification, entry.verification_method, entry.verification_note) != (state, method, note):
+        changes["revised_at"] = changes["verified_at"]
+    return _move(
+        entry,
+        user=user,
+        allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
+        action="verification",
+        changes=changes,
+        note=_verification_note(state, method, note),
+    )
+
+
+@transaction.atomic
+def propose_verification(*, entry: Entry, user: User, state: str, method: str = "", note: str = "") -> None:
+    """A journalist's proposal, recorded in the entry's history for an editor to decide; the label does not change."""
+    _refuse_unless(can_propose_verification(user, entry), _("Only the entry's author or an editor can propose a label."))
+    state, method, note = _clean_verification(state, method, note)
+    WorkflowEvent.objects.create(
+        entry=entry,
+        action="verification_proposed",
+        from_status=entry.status,
+        to_status=entry.status,
+        actor=user,
+        note=_verification_note(state, method, note),
+    )
+
+
+@transaction.atomic
+def set_card_verification(*, card: Any, user: User, state: str, method: str = "", note: str = "") -> Any:
+    """Set a card's verification label: editors only; recorded in its entry's history, shown with the card."""
+    _refuse_unless(can_verify(user), _("Only editors can set what is verified. Propose it to an editor instead."))
+    state, method, note = _clean_verification(state, method, note)
+    now = timezone.now()
+    type(card).objects.filter(pk=card.pk).update(
+        verification=state, verification_method=method, verification_note=note, verified_by=user, verified_at=now, updated_at=now
+    )
+    card.verification, card.verification_method, card.verification_note = state, method, note
+    card.verified_by, card.verified_at = user, now
+    if card.entry_id:
+        entry = Entry.objects.get(pk=card.entry_id)
+        if entry.status != WITHDRAWN:
+            _move(
+                entry,
+                user=user,
+                allowed_from=[entry.status],
+                action="card_verification",
+                changes={},
+                note=f"{card.url}: " + _verification_note(state, method, note),
+            )
+    return card

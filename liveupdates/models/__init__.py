@@ -1,4 +1,5 @@
 from liveupdates.models.autosave import Autosave
+from liveupdates.models.cards import Card, Provider
 from liveupdates.models.columns import Column
 from liveupdates.models.entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
 from liveupdates.models.events import WorkflowEvent, status_label
@@ -6,12 +7,19 @@ from liveupdates.models.live import LiveEvent
 from liveupdates.models.people import Author
 from liveupdates.models.places import Place
 from liveupdates.models.posts import LivePost, PostStatus, public_post_q, touch_columns
-from liveupdates.models.sources import Source
+from liveupdates.models.sources import Source, SourceAccount, normalise_account
 from liveupdates.models.tags import TaggedEntry
+from liveupdates.models.verification import Verification, VerificationMethod
 
 __all__ = [
     "Author",
     "Autosave",
+    "Card",
+    "Provider",
+    "SourceAccount",
+    "normalise_account",
+    "Verification",
+    "VerificationMethod",
     "Citation",
     "Column",
     "Correction",

@@ -8,6 +8,7 @@ from taggit.managers import TaggableManager
 
 from liveupdates import richtext
 from liveupdates.models.posts import public_post_q
+from liveupdates.models.verification import Verifiable
 
 
 class EntryStatus(models.TextChoices):
@@ -81,13 +82,15 @@ class EntryQuerySet(models.QuerySet):
         return self.select_related("post", "post__column").prefetch_related(
             "authors",
             "places",
-            Prefetch("citations", queryset=Citation.objects.select_related("source")),
+            Prefetch("citations", queryset=Citation.objects.select_related("source", "citing")),
             "tags",
             "corrections",
+            "cards",
+            "cards__source",
         )
 
 
-class Entry(models.Model):  # type: ignore[django-manager-missing]  # taggit's TaggedItemBase hides the reverse manager
+class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's TaggedItemBase hides the reverse manager
     """One timestamped update in a live post."""
 
     post = models.ForeignKey(
@@ -109,7 +112,12 @@ class Entry(models.Model):  # type: ignore[django-manager-missing]  # taggit's T
     )
     places = models.ManyToManyField("liveupdates.Place", verbose_name=_("places"), blank=True, related_name="entries")
     sources = models.ManyToManyField(
-        "liveupdates.Source", verbose_name=_("sources"), through="Citation", blank=True, related_name="entries"
+        "liveupdates.Source",
+        verbose_name=_("sources"),
+        through="Citation",
+        through_fields=("entry", "source"),
+        blank=True,
+        related_name="entries",
     )
     tags = TaggableManager(verbose_name=_("tags"), blank=True, through="liveupdates.TaggedEntry")
 
@@ -310,6 +318,15 @@ class Citation(models.Model):
     entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="citations")
     source = models.ForeignKey("liveupdates.Source", verbose_name=_("source"), on_delete=models.PROTECT, related_name="citations")
     url = models.URLField(_("cited URL"), blank=True, help_text=_("The specific report, video or post cited, if any."))
+    citing = models.ForeignKey(
+        "liveupdates.Source",
+        verbose_name=_("which itself cites"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cited_through",
+        help_text=_("When the source reports what another source said: NOW Lebanon, citing Alaraby Aljadeed."),
+    )
 
     @property
     def public_url(self):

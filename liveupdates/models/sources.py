@@ -45,3 +45,41 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("liveupdates:source", kwargs={"slug": self.slug})
+
+
+def normalise_account(address):
+    """An account or site as we compare them: no scheme, no www., no trailing slash, lower case.
+
+    "https://www.youtube.com/@SMARTNewsAgency/videos" -> "youtube.com/@smartnewsagency";
+    "https://nowlebanon.com/article/1" -> "nowlebanon.com/article" (a site is matched by its host).
+    """
+    value = (address or "").strip().lower()
+    value = value.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    host, _sep, path = value.partition("/")
+    host = host.removeprefix("www.").removeprefix("m.").removeprefix("mobile.")
+    first = path.split("/", 1)[0]
+    return f"{host}/{first}" if first else host
+
+
+class SourceAccount(models.Model):
+    """An account or site a source publishes on: a card from it suggests the source."""
+
+    source = models.ForeignKey(Source, verbose_name=_("source"), on_delete=models.CASCADE, related_name="accounts")
+    address = models.CharField(
+        _("account or site"),
+        max_length=300,
+        unique=True,
+        help_text=_("e.g. youtube.com/@SMARTNewsAgency, t.me/smartnews, x.com/Qasioun_News, or a site: nowlebanon.com"),
+    )
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name = _("account or site")
+        verbose_name_plural = _("accounts and sites")
+
+    def __str__(self):
+        return self.address
+
+    def save(self, *args, **kwargs):
+        self.address = normalise_account(self.address)
+        super().save(*args, **kwargs)

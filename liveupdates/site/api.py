@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from taggit.models import Tag
 
 from liveupdates import richtext
+from liveupdates.delivery.cards import card_data
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
 from liveupdates.site.pagination import decode_cursor, encode_cursor
 
@@ -39,6 +40,34 @@ class Citation(Schema):
     slug: str
     url: str
     cited_url: str
+    citing: Link | None = Field(None, description="The source this source itself cites (NOW Lebanon, citing Alaraby Aljadeed)")
+
+
+class VerificationOut(Schema):
+    state: str = Field(description="'unverified', 'verified' or 'disputed'")
+    label: str = Field(description="As readers see it: 'Verified: geolocated by our team'")
+    method: str = Field(description="For verified: 'geolocated', 'confirmed' or 'first_hand'")
+    note: str
+    at: datetime | None
+
+
+class CardOut(Schema):
+    id: int
+    network: str
+    url: str = Field(description="The original post's address")
+    title: str
+    author_name: str
+    author_handle: str
+    author_url: str
+    text: str
+    published_at: datetime | None
+    archived_at: datetime | None = Field(description="When the newsroom archived its copy; null when written by hand")
+    image: str = Field(description="The newsroom's own copy of the image or video poster, or ''")
+    video: bool
+    source: str | None = Field(description="The cited source's slug")
+    verification: str | None
+    verification_label: str
+    verification_note: str
 
 
 class ColumnOut(Schema):
@@ -81,6 +110,10 @@ class EntryOut(Schema):
     places: list[Link]
     sources: list[Citation]
     tags: list[str]
+    verification: VerificationOut | None = Field(
+        None, description="What the newsroom says it has verified; null when not assessed"
+    )
+    cards: list[CardOut] = Field(default_factory=list, description="The newsroom's archived copies of the posts the entry cites")
 
 
 class AuthorOut(Schema):
@@ -133,8 +166,25 @@ def _entry(entry):
         "pinned": entry.is_pinned,
         "authors": [_link(a) for a in entry.authors.all()],
         "places": [_link(p) for p in entry.places.all()],
-        "sources": [{**_link(c.source), "cited_url": c.public_url} for c in entry.citations.all()],
+        "sources": [
+            {**_link(c.source), "cited_url": c.public_url, "citing": _link(c.citing) if c.citing_id else None}
+            for c in entry.citations.all()
+        ],
         "tags": [t.name for t in entry.tags.all()],
+        "verification": _verification(entry),
+        "cards": [card_data(card) for card in entry.cards.all()],
+    }
+
+
+def _verification(entry):
+    if not entry.verification:
+        return None
+    return {
+        "state": entry.verification,
+        "label": entry.verification_label,
+        "method": entry.verification_method,
+        "note": entry.verification_note,
+        "at": entry.verified_at,
     }
 
 

@@ -62,7 +62,12 @@ class EntryFeed(Feed):
             )
             for c in entry.corrections.all()
         )
-        return richtext.sanitize(entry.body) + notes
+        label = (
+            format_html("<p><strong>{}</strong> {}</p>", entry.verification_label, entry.verification_note)
+            if entry.verification
+            else ""
+        )
+        return label + richtext.sanitize(entry.body) + notes
 
     def item_link(self, entry):
         return entry.get_absolute_url()

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from liveupdates import richtext
+from liveupdates.delivery import cards
 from liveupdates.delivery.structured import absolute as public_url
 from liveupdates.models import Column
 from liveupdates.models import status_label as label
@@ -16,6 +17,18 @@ register = template.Library()
 def rich(html):
     """Render stored rich text. Sanitised again here, so nothing unsanitised is ever marked safe."""
     return mark_safe(richtext.render(html))  # noqa: S308 - the output of the allowlist sanitiser
+
+
+@register.filter
+def rich_body(entry):
+    """An entry's text with its cards drawn (delivery.cards); sanitised like `rich`."""
+    return mark_safe(cards.render_body(entry))  # noqa: S308 - sanitised text, cards from an autoescaped template
+
+
+@register.filter
+def staff_rich_body(entry):
+    """The desk's copy of an entry's text: its cards' images from the staff-only address (drafts included)."""
+    return mark_safe(cards.render_body(entry, staff=True))  # noqa: S308 - as rich_body
 
 
 @register.filter

@@ -48,6 +48,15 @@ def _at(request):
     return form.cleaned_data["at"]
 
 
+def _verify(entry, user, request):
+    """Editors set the label; anyone else who may propose one has it recorded for an editor."""
+    state, method, note = (request.POST.get(name, "") for name in ("verification", "method", "note"))
+    if workflow.can_verify(user):
+        return workflow.set_verification(entry=entry, user=user, state=state, method=method, note=note)
+    workflow.propose_verification(entry=entry, user=user, state=state, method=method, note=note)
+    return entry
+
+
 ENTRY_ACTIONS = {
     "submit": (lambda e, u, r: workflow.submit_for_review(entry=e, user=u), _("“%s” was submitted for review.")),
     "publish": (lambda e, u, r: workflow.publish(entry=e, user=u, at=_at(r)), _("“%s” was published.")),
@@ -57,6 +66,7 @@ ENTRY_ACTIONS = {
     "pin": (lambda e, u, r: workflow.pin(entry=e, user=u), _("“%s” is now pinned.")),
     "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
     "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),
+    "verify": (_verify, _("The verification of “%s” was recorded.")),
     "unkey": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=False), _("“%s” is no longer a key event.")),
     "discard": (lambda e, u, r: workflow.discard_draft(entry=e, user=u), _("The draft “%s” was discarded.")),
 }

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from liveupdates.editorial import feed, workflow
+from liveupdates.editorial import cards, feed, workflow
 from liveupdates.editorial.forms import ComposeForm, NoteForm, ScheduleForm
 from liveupdates.models import Autosave, Entry, LivePost
 
@@ -95,7 +95,9 @@ def scheduled_time(request):
 
 def _compose(request, post, form, at=None):
     intent = request.POST.get("intent", "draft")
-    entry, problem = save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
+    entry, problem, notes = save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
+    for note in notes:
+        messages.warning(request, note)
     if problem:
         messages.error(request, problem)
     else:
@@ -118,19 +120,24 @@ def success_message(entry, intent):
 def save_composed(*, post, form, user, intent, at=None):
     """Save a valid compose form as a new entry of `post`, then submit, publish or schedule it as `intent` says.
 
-    Returns (entry, problem): the entry is always saved (as a draft at least);
-    `problem` is the workflow's refusal, a full sentence, or "". One transaction
+    Returns (entry, problem, notes): the entry is always saved (as a draft at least);
+    `problem` is the workflow's refusal, a full sentence, or ""; `notes` are the
+    sentences about links and embed code that could not become cards. One transaction
     for the whole save (entry, relations, revision, workflow): one commit to wait
     for instead of seven, and no half-saved entry if a step fails. The writer's
     autosave of the compose box goes with it.
     """
+    entry = form.save(commit=False)
+    # An explicit save: lone links and pasted embed code become cards (never on an autosave).
+    # Their fetches run before the transaction, which must never wait on another site.
+    entry.body, notes = cards.convert_body(entry.body, user=user)
     with transaction.atomic():
-        entry = form.save(commit=False)
         entry.post = post
         entry.created_by = entry.updated_by = user
         entry.save()
         form.save_m2m()
         form.save_citations(entry)
+        cards.attach(entry, user=user)
         workflow.record_edit(entry=entry, user=user, created=True)
         Autosave.objects.filter(user=user, key=compose_key(post)).delete()
         try:
@@ -139,8 +146,8 @@ def save_composed(*, post, form, user, intent, at=None):
             elif intent in ("publish", "schedule"):
                 workflow.publish(entry=entry, user=user, at=at)
         except workflow.WorkflowError as error:
-            return entry, gettext("Your entry was saved as a draft, but: %s") % error
-    return entry, ""
+            return entry, gettext("Your entry was saved as a draft, but: %s") % error, notes
+    return entry, "", notes
 
 
 def compose_key(post):

@@ -96,12 +96,12 @@ def compose(request, pk):
     at, problem, past = desk.scheduled_time(request)
     if problem:
         return _error(problem, 409 if past else 400, confirm=past)
-    entry, problem = desk.save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
+    entry, problem, notes = desk.save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
     entry = _displayed(entry.pk)
     return JsonResponse(
         {
             "ok": not problem,
-            "message": problem or desk.success_message(entry, intent),
+            "message": " ".join([problem or desk.success_message(entry, intent), *notes]),
             "entry": entry.pk,
             "row": render_row(request, entry),
         },

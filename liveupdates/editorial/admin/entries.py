@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from liveupdates.editorial import workflow
+from liveupdates.editorial import cards, workflow
 from liveupdates.editorial.admin.actions import entry_action
 from liveupdates.editorial.admin.history import RevisionHistoryMixin
 from liveupdates.editorial.forms import EntryAdminForm, NoteForm, ScheduleForm
@@ -18,7 +18,7 @@ from liveupdates.models import Autosave, Citation, Correction, Entry, EntryStatu
 class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
     model = Citation
     extra = 1
-    autocomplete_fields = ["source"]
+    autocomplete_fields = ["source", "citing"]
     verbose_name = _("cited source")
     verbose_name_plural = _("cited sources")
 
@@ -141,11 +141,16 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        # An explicit save: lone links and pasted embed code become cards (editorial.cards).
+        obj.body, notes = cards.convert_body(obj.body, user=request.user)
+        for note in notes:
+            self.message_user(request, note, level="warning")
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         # Recorded once everything is saved: the revision holds the citations and tags too.
         super().save_related(request, form, formsets, change)
+        cards.attach(form.instance, user=request.user)
         workflow.record_edit(entry=form.instance, user=request.user, created=not change)
         # Saved: the words are safe, the autosave of this form has done its job.
         Autosave.objects.filter(user=request.user, key=f"entry-{form.instance.pk}").delete()

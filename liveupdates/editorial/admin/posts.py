@@ -1,10 +1,13 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from liveupdates.editorial import workflow
+from liveupdates.editorial import export, workflow
 from liveupdates.editorial.admin import desk, desk_api
 from liveupdates.editorial.admin.actions import post_action
 from liveupdates.editorial.admin.history import RevisionHistoryMixin
@@ -52,7 +55,18 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
                 name="liveupdates_livepost_desk_act",
             ),
             path("desk/session/", desk_api.session, name="liveupdates_desk_session"),
+            path("<int:pk>/cards.zip", wrap(self.cards_export), name="liveupdates_livepost_cards_export"),
         ] + super().get_urls()
+
+    def cards_export(self, request, pk):
+        """The post's cited material as a zip (cards as JSON plus their images): editors only."""
+        post = get_object_or_404(LivePost, pk=pk)
+        if not workflow.can_verify(request.user):
+            raise PermissionDenied
+        response = HttpResponse(export.post_archive(post), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{post.slug}-cited-material.zip"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def has_publish_permission(self, request):
         return workflow.can_publish_post(request.user)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from liveupdates.editorial.admin.cards import SourceAccountInline
 from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
 from liveupdates.models import Author, Place, Source
 
@@ -32,5 +33,6 @@ class PlaceAdmin(TolerantAutocompleteAdmin, admin.ModelAdmin):
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "homepage"]
     list_filter = ["kind"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "description", "accounts__address"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [SourceAccountInline]
