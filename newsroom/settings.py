@@ -7,6 +7,7 @@ DJANGO_ALLOWED_HOSTS: without them it refuses to start.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -268,6 +269,19 @@ NEWSROOM_ADMIN_CSP = {
     "frame-src": [CSP.SELF, "https://www.youtube-nocookie.com"],
     "frame-ancestors": [CSP.SELF],
 }
+
+# The live page everywhere (liveupdates/site/embeds.py): the sites that may show our embeds
+# and teasers in an iframe (frame-ancestors on those responses only; the rest of the site
+# keeps 'none'), e.g. "https://partner.example,https://www.example.org".
+NEWSROOM_EMBED_ORIGINS = env_list("NEWSROOM_EMBED_ORIGINS")
+for _origin in NEWSROOM_EMBED_ORIGINS:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?", _origin):
+        raise ImproperlyConfigured(
+            f"NEWSROOM_EMBED_ORIGINS: {_origin!r} is not an origin. Give each site as scheme://host[:port], "
+            "with no path, separated by commas."
+        )
+# How often open teasers (home, column pages, teaser embeds) ask for their latest entries.
+NEWSROOM_TEASER_POLL_SECONDS = int(env("NEWSROOM_TEASER_POLL_SECONDS", "15"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -500,6 +500,7 @@ def restore_post(*, post: LivePost, user: User, version: Version) -> LivePost:
         "lead_image_credit",
     ):
         setattr(post, name, old[name])
+    post.what_we_know = old["what_we_know"] or ""  # versions saved before the box existed have none
     try:
         with transaction.atomic():
             post.full_clean(exclude=["lead_image"])

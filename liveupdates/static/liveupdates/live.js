@@ -268,7 +268,7 @@
   function gone() {
     // The post was unpublished: nothing of it may stay on the screen, and there is nothing more to hear.
     stop();
-    each("[data-entry], #entries > *, #pinned, #key-events-panel, .place-map, .pager, script[type='application/ld+json']", function (node) {
+    each("[data-entry], #entries > *, #pinned, #key-events-panel, #what-we-know, .place-map, .pager, script[type='application/ld+json']", function (node) {
       node.remove();
     });
     pending = [];
@@ -411,6 +411,14 @@
     clearTimeout(reconnectTimer);
     reconnectTimer = setTimeout(connect, delay * (0.5 + Math.random() * 0.5));
   }
+
+  /* --- The live page everywhere (issue 15): "What we know" ------------------------ */
+  /* The summary box follows its own event (a snapshot); gone() takes it along with the post. */
+  function replaceSummary(pk, event) {
+    replaceSection("what-we-know", event.html);
+  }
+
+  handlers.summary = replaceSummary;
 
   scheduleEnd(page.dataset.coverageEnd);
   if (window.EventSource) connect();

@@ -1,0 +1,217 @@
+"""The live page everywhere in a real browser: an embed on another site, teasers and "What we know" updating live.
+
+The host page is served by a small HTTP server the test starts on another port (another
+origin); the site runs in uvicorn (tests/browser.py) with that origin in
+NEWSROOM_EMBED_ORIGINS, and teasers refreshing every second.
+"""
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import expect
+
+from liveupdates.editorial import workflow
+from liveupdates.models import Entry, LivePost
+
+from .browser import free_port, require_chromium, start_server
+from .factories import LivePostFactory, PublishedEntryFactory, UserFactory
+from .test_accessibility import violations
+
+pytestmark = [pytest.mark.browser]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARRIVES = 8000  # ms: an event through the stream, or a teaser's next refresh
+
+
+class Host:
+    """Another site: answers every path with the page the test gives it."""
+
+    def __init__(self):
+        self.html = "<!doctype html><title>empty</title>"
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = host.html.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hosts():
+    allowed, refused = Host(), Host()
+    yield allowed, refused
+    allowed.stop()
+    refused.stop()
+
+
+@pytest.fixture
+def site_server(transactional_db, settings, monkeypatch, hosts):
+    """uvicorn with the first host's origin allowed to embed, and teasers refreshed every second."""
+    require_chromium()
+    monkeypatch.setenv("NEWSROOM_EMBED_ORIGINS", hosts[0].url)
+    monkeypatch.setenv("NEWSROOM_TEASER_POLL_SECONDS", "1")
+    server = start_server(settings.MEDIA_ROOT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_post(site_server):
+    from .browser import ensure_roles
+
+    ensure_roles()
+    post = LivePostFactory(headline="Russian jets strike Daraa province again")
+    for _ in range(2):
+        PublishedEntryFactory(post=post, announced_at=post.published_at)
+    return post, UserFactory(username="desk-editor", is_superuser=True)
+
+
+def publish(post, editor, headline):
+    entry = Entry.objects.create(post=post, headline=headline, body="<p>Residents describe shelling.</p>", created_by=editor)
+    workflow.publish(entry=entry, user=editor)
+    return Entry.objects.get(pk=entry.pk)
+
+
+def snippet(server, path):
+    return (
+        f'<iframe data-newsroom-embed src="{server.url}{path}" title="Live coverage" '
+        f'style="width:100%;height:600px;border:0"></iframe><script src="{server.url}/embed.js" async></script>'
+    )
+
+
+def host_page(body):
+    return f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A partner</title></head><body><h1>A partner site</h1>{body}<p id="after">After the embed</p></body></html>'
+
+
+def height(page):
+    return page.evaluate("() => document.querySelector('iframe').getBoundingClientRect().height")
+
+
+def test_an_embed_on_another_site_sizes_itself_shows_a_new_entry_live_and_loses_a_withdrawn_one(
+    site_server, hosts, live_post, page
+):
+    post, editor = live_post
+    host = hosts[0]
+    host.html = host_page(snippet(site_server, f"/live/{post.slug}/embed/"))
+    page.goto(host.url + "/article")
+    frame = page.frame_locator("iframe[data-newsroom-embed]")
+    expect(frame.locator("#entries [data-entry]")).to_have_count(2)
+    expect(page.locator("iframe[data-newsroom-sized]")).to_have_count(1, timeout=ARRIVES)
+    first = height(page)
+    inner = page.frames[1].evaluate("() => Math.ceil(document.documentElement.getBoundingClientRect().height)")
+    assert first != 600 and abs(first - inner) <= 1  # sized to its content, not a fixed height
+
+    entry = publish(post, editor, "Shelling reported in Zorvathi")
+    expect(frame.locator("#entries")).to_contain_text("Shelling reported in Zorvathi", timeout=ARRIVES)
+    page.wait_for_function(f"() => document.querySelector('iframe').getBoundingClientRect().height > {first}", timeout=ARRIVES)
+
+    workflow.withdraw(entry=entry, user=editor, reason="Unverified.")
+    expect(frame.locator("#entries")).not_to_contain_text("Zorvathi", timeout=ARRIVES)
+    page.wait_for_function(
+        f"() => Math.abs(document.querySelector('iframe').getBoundingClientRect().height - {first}) <= 1", timeout=ARRIVES
+    )
+    # Links open on our site, in a new tab, not inside the host's page.
+    assert page.frames[1].evaluate("() => document.querySelector('base').target") == "_blank"
+
+
+def test_a_site_not_in_the_list_cannot_frame_the_embed(site_server, hosts, live_post, page):
+    post, _ = live_post
+    refused = hosts[1]
+    refused.html = host_page(snippet(site_server, f"/live/{post.slug}/embed/"))
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "frame-ancestors" in message.text else None)
+    page.goto(refused.url + "/article")
+    page.wait_for_timeout(1500)
+    expect(page.frame_locator("iframe").locator("#entries")).to_have_count(0)
+    assert blocked, "Chromium should report the frame-ancestors refusal"
+
+
+def test_a_message_from_another_origin_cannot_resize_the_embed(site_server, hosts, live_post, page):
+    post, _ = live_post
+    host = hosts[0]
+    host.html = host_page(snippet(site_server, f"/live/{post.slug}/embed/"))
+    page.goto(host.url + "/article")
+    expect(page.locator("iframe[data-newsroom-sized]")).to_have_count(1, timeout=ARRIVES)
+    before = height(page)
+    # The host page itself (another origin than ours) posts a forged height to itself.
+    page.evaluate("() => window.postMessage({type: 'newsroom-embed:height', height: 5}, '*')")
+    page.wait_for_timeout(300)
+    assert height(page) == before
+
+
+def test_a_teaser_on_the_home_page_and_on_another_site_updates_live_and_follows_a_withdrawal(
+    site_server, hosts, live_post, page, context
+):
+    post, editor = live_post
+    host = hosts[0]
+    host.html = host_page(snippet(site_server, f"/live/{post.slug}/teaser/"))
+    page.goto(site_server.url + "/")
+    other = context.new_page()
+    other.goto(host.url + "/front")
+    teaser = page.locator(f'[data-teaser="{post.slug}"]')
+    embedded = other.frame_locator("iframe").locator(f'[data-teaser="{post.slug}"]')
+    expect(teaser).to_have_count(1)
+    expect(embedded).to_have_count(1)
+
+    entry = publish(post, editor, "Convoy reaches Daraa")
+    expect(teaser).to_contain_text("Convoy reaches Daraa", timeout=ARRIVES)
+    expect(embedded).to_contain_text("Convoy reaches Daraa", timeout=ARRIVES)
+    expect(teaser.locator("time[data-ago]")).not_to_contain_text(":", timeout=ARRIVES)  # "now", "2 minutes ago"
+
+    workflow.withdraw(entry=entry, user=editor, reason="Unverified.")
+    expect(teaser).not_to_contain_text("Convoy", timeout=ARRIVES)
+    expect(embedded).not_to_contain_text("Convoy", timeout=ARRIVES)
+
+    workflow.unpublish_post(post=LivePost.objects.get(pk=post.pk), user=editor)
+    expect(teaser).to_have_count(0, timeout=ARRIVES)
+    expect(page.locator("body")).not_to_contain_text(post.headline, timeout=ARRIVES)
+
+
+def test_what_we_know_updates_live_on_an_open_page(site_server, live_post, page):
+    post, editor = live_post
+    page.goto(site_server.url + post.get_absolute_url())
+    expect(page.locator("#what-we-know")).to_be_hidden()
+    post = LivePost.objects.get(pk=post.pk)
+    post.what_we_know = "Three villages were struck\nThe road to Daraa is closed"
+    post.save()
+    workflow.record_post_edit(post=post, user=editor)
+    expect(page.locator("#what-we-know li")).to_have_count(2, timeout=ARRIVES)
+    expect(page.locator("#what-we-know")).to_contain_text("The road to Daraa is closed")
+
+
+@pytest.fixture
+def axe_page(browser):
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_the_embed_and_teaser_pages_have_no_accessibility_violations_in_either_theme(axe_page, site_server, live_post):
+    post, _ = live_post
+    post.what_we_know = "Three villages were struck"
+    post.save()
+    problems = {}
+    for url in (f"/live/{post.slug}/embed/", f"/live/{post.slug}/teaser/"):
+        for theme in ("light", "dark"):
+            axe_page.goto(f"{site_server.url}{url}?theme={theme}")
+            found = violations(axe_page)
+            if found:
+                problems[f"{url}?theme={theme}"] = found
+    assert not problems, problems
