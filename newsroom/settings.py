@@ -280,6 +280,20 @@ for _origin in NEWSROOM_EMBED_ORIGINS:
             f"NEWSROOM_EMBED_ORIGINS: {_origin!r} is not an origin. Give each site as scheme://host[:port], "
             "with no path, separated by commas."
         )
+# Web Push alerts (liveupdates/delivery/push.py). Our own VAPID key: `manage.py vapid_keys`
+# writes one (make run does, into .vapid/, which git ignores); production names its file.
+NEWSROOM_VAPID_PRIVATE_KEY_FILE = env(
+    "NEWSROOM_VAPID_PRIVATE_KEY_FILE", str(BASE_DIR / ".vapid" / "private_key.pem") if DEBUG else ""
+)
+# Who the push services may contact about our alerts (VAPID "sub").
+NEWSROOM_PUSH_CONTACT = env("NEWSROOM_PUSH_CONTACT", "mailto:newsroom@example.org")
+# The push services browsers use; we never send to any other host (no request to an address a client chose).
+NEWSROOM_PUSH_SERVICES = env_list(
+    "NEWSROOM_PUSH_SERVICES",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,notify.windows.com,push.apple.com",
+)
+NEWSROOM_PUSH_RATE = int(env("NEWSROOM_PUSH_RATE", "50"))  # alerts a second, per process
+NEWSROOM_PUSH_IN_BACKGROUND = env_bool("NEWSROOM_PUSH_IN_BACKGROUND", True)
 # How often open teasers (home, column pages, teaser embeds) ask for their latest entries.
 NEWSROOM_TEASER_POLL_SECONDS = int(env("NEWSROOM_TEASER_POLL_SECONDS", "15"))
 

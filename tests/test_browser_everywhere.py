@@ -5,6 +5,7 @@ origin); the site runs in uvicorn (tests/browser.py) with that origin in
 NEWSROOM_EMBED_ORIGINS, and teasers refreshing every second.
 """
 
+import json
 import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -215,3 +216,66 @@ def test_the_embed_and_teaser_pages_have_no_accessibility_violations_in_either_t
             if found:
                 problems[f"{url}?theme={theme}"] = found
     assert not problems, problems
+
+
+def test_a_reader_turns_on_alerts_the_service_worker_registers_and_a_key_event_alert_arrives(
+    hosts, settings, monkeypatch, tmp_path, transactional_db, browser
+):
+    """The browser's own push service needs the internet; here pushManager.subscribe answers with a
+    subscription to the test's stand-in push service, and everything else is the real page, worker and server."""
+    from django.core.management import call_command
+
+    from liveupdates.models import PushSubscription
+
+    from .test_push import Browser, PushService
+
+    require_chromium()
+    service = PushService()
+    key_file = tmp_path / "vapid.pem"
+    call_command("vapid_keys", "--file", str(key_file), stdout=open(os.devnull, "w"))
+    for name, value in {"NEWSROOM_VAPID_PRIVATE_KEY_FILE": str(key_file), "NEWSROOM_PUSH_SERVICES": "http://127.0.0.1"}.items():
+        monkeypatch.setenv(name, value)
+    settings.NEWSROOM_VAPID_PRIVATE_KEY_FILE, settings.NEWSROOM_PUSH_SERVICES = str(key_file), ["http://127.0.0.1"]
+    settings.NEWSROOM_PUSH_IN_BACKGROUND = False
+    server = start_server(settings.MEDIA_ROOT)
+    context = browser.new_context(base_url=server.url)
+    try:
+        from .browser import ensure_roles
+
+        ensure_roles()
+        post = LivePostFactory()
+        editor = UserFactory(username="alert-editor", is_superuser=True)
+        reader = Browser(service, "chromium")
+        context.grant_permissions(["notifications"], origin=server.url)
+        context.add_init_script(
+            "(() => { const sub = %s; const fake = {endpoint: sub.endpoint, toJSON: () => sub};"
+            " PushManager.prototype.subscribe = function () { return Promise.resolve(fake); };"
+            " PushManager.prototype.getSubscription = function () { return Promise.resolve(window.__subscribed ? fake : null); }; })()"
+            % json.dumps(reader.subscription())
+        )
+        page = context.new_page()
+        page.goto(post.get_absolute_url())
+        alerts = page.locator("section.alerts")
+        expect(alerts).to_be_visible()
+        alerts.get_by_label("key events only").check()
+        alerts.get_by_role("button", name="Turn on alerts").click()
+        expect(alerts.locator("[role=status]")).to_contain_text("Alerts are on", timeout=ARRIVES)
+        assert page.evaluate(
+            "() => navigator.serviceWorker.getRegistration('/').then(r => r && (r.active || r.installing || r.waiting).scriptURL)"
+        ).endswith("/sw.js")
+        assert list(PushSubscription.objects.values_list("endpoint", "key_events_only")) == [(reader.endpoint, True)]
+
+        entry = publish(post, editor, "Ordinary update")
+        entry = publish(post, editor, "Ceasefire announced")
+        workflow.set_key_event(entry=entry, user=editor, key_event=True, alert=True)
+        received = [reader.read(body) for path, _, body in service.received if path == reader.path]
+        assert [alert["body"] for alert in received] == ["Ceasefire announced"]
+
+        page.evaluate("() => { window.__subscribed = true; }")
+        alerts.get_by_role("button", name="Stop alerts").click()
+        expect(alerts.locator("[role=status]")).to_contain_text("Alerts are off", timeout=ARRIVES)
+        assert not PushSubscription.objects.exists()
+    finally:
+        context.close()
+        server.stop()
+        service.stop()

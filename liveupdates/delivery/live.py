@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from liveupdates.delivery import fragments
+from liveupdates.delivery import fragments, push
 from liveupdates.models import Entry, LiveEvent, LivePost, public_post_q
 
 logger = logging.getLogger(__name__)
@@ -181,6 +181,7 @@ def announce_entry(entry_id, now=None):
         _append(entry.post_id, kind, payload, entry.pk)
         if entry.is_pinned or entry.is_key_event or (kind == UPDATE and _in_latest_snapshots(entry)):
             _append_snapshots(entry.post)
+        push.queue_alerts(entry, kind)  # sent after this commits, off the request, re-checked then
     return kind
 
 

@@ -54,6 +54,10 @@ ENTRY_ACTIONS = {
     "pin": (lambda e, u, r: workflow.pin(entry=e, user=u), _("“%s” is now pinned.")),
     "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
     "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),
+    "key_alert": (
+        lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True, alert=True),
+        _("“%s” is now a key event; readers who asked are alerted."),
+    ),
     "unkey": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=False), _("“%s” is no longer a key event.")),
 }
 
