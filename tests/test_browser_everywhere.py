@@ -247,12 +247,13 @@ def test_a_reader_turns_on_alerts_the_service_worker_registers_and_a_key_event_a
         editor = UserFactory(username="alert-editor", is_superuser=True)
         reader = Browser(service, "chromium")
         context.grant_permissions(["notifications"], origin=server.url)
-        context.add_init_script(
-            "(() => { const sub = %s; const fake = {endpoint: sub.endpoint, toJSON: () => sub};"
+        fake = (
+            "(() => { const sub = SUBSCRIPTION; const fake = {endpoint: sub.endpoint, toJSON: () => sub};"
             " PushManager.prototype.subscribe = function () { return Promise.resolve(fake); };"
-            " PushManager.prototype.getSubscription = function () { return Promise.resolve(window.__subscribed ? fake : null); }; })()"
-            % json.dumps(reader.subscription())
+            " PushManager.prototype.getSubscription = function () {"
+            " return Promise.resolve(window.__subscribed ? fake : null); }; })()"
         )
+        context.add_init_script(fake.replace("SUBSCRIPTION", json.dumps(reader.subscription())))
         page = context.new_page()
         page.goto(post.get_absolute_url())
         alerts = page.locator("section.alerts")
@@ -279,3 +280,36 @@ def test_a_reader_turns_on_alerts_the_service_worker_registers_and_a_key_event_a
         context.close()
         server.stop()
         service.stop()
+
+
+def test_under_a_filter_a_matching_entry_appears_and_the_others_are_counted(site_server, live_post, page):
+    post, editor = live_post
+    page.goto(site_server.url + post.get_absolute_url() + "?key=1")
+    expect(page.locator("#entries")).to_contain_text("No entry of this live post matches")
+    publish(post, editor, "An ordinary update")
+    expect(page.locator("#not-shown")).to_be_visible(timeout=ARRIVES)
+    expect(page.locator("#not-shown")).to_contain_text("1 new entries not shown")
+    entry = Entry.objects.create(post=post, headline="A key moment", body="<p>Key.</p>", created_by=editor)
+    workflow.set_key_event(entry=entry, user=editor, key_event=True)
+    workflow.publish(entry=Entry.objects.get(pk=entry.pk), user=editor)
+    expect(page.locator("#entries")).to_contain_text("A key moment", timeout=ARRIVES)
+    expect(page.locator("#entries")).not_to_contain_text("An ordinary update")
+    expect(page.locator("#not-shown")).to_contain_text("1 new entries not shown")
+
+
+def test_following_from_the_start_a_new_entry_arrives_at_the_end(site_server, live_post, page):
+    post, editor = live_post
+    page.goto(site_server.url + post.get_absolute_url() + "?order=oldest")
+    publish(post, editor, "The newest update")
+    expect(page.locator("#entries > [data-entry]").last).to_contain_text("The newest update", timeout=ARRIVES)
+
+
+def test_the_filtered_page_has_no_accessibility_violations(axe_page, site_server, live_post):
+    post, _ = live_post
+    problems = {}
+    for query in ("?key=1", "?order=newest", "?order=oldest"):
+        axe_page.goto(site_server.url + post.get_absolute_url() + query)
+        found = violations(axe_page)
+        if found:
+            problems[query] = found
+    assert not problems, problems

@@ -16,7 +16,7 @@ from liveupdates.delivery import fragments, live
 from liveupdates.delivery.structured import blog_posting
 from liveupdates.editorial import workflow
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
-from liveupdates.site import assembly, pagination, seo, teasers
+from liveupdates.site import assembly, pagination, readers, seo, teasers
 from liveupdates.site.pagination import page_of
 from liveupdates.site.search import SearchForm, run_search
 from liveupdates.site.sitemaps import news_posts
@@ -85,6 +85,9 @@ def post_detail(request, slug):
     # then replayed to the page (and applied idempotently) rather than lost.
     posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
     post = get_object_or_404(posts, slug=slug)
+    controls = readers.from_request(request)
+    if controls is not None:  # oldest first, or filtered: built in full, noindex (site/readers.py)
+        return conditional(request, readers.page(request, post, controls, post.live_cursor), max_age=PAGE_MAX_AGE)
     before = request.GET.get("before")
     if before:
         before = pagination.canonical_cursor(before)  # one spelling per page: no cache entry per spelling
