@@ -313,3 +313,22 @@ def test_the_filtered_page_has_no_accessibility_violations(axe_page, site_server
         if found:
             problems[query] = found
     assert not problems, problems
+
+
+def test_each_entry_has_a_copy_link_button_even_one_that_arrives_live(site_server, live_post, browser):
+    post, editor = live_post
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_server.url)
+    page = context.new_page()
+    try:
+        page.goto(site_server.url + post.get_absolute_url())
+        copies = page.locator("#entries article[data-entry] .entry__share", has_text="Copy link")
+        expect(copies).to_have_count(2)
+        entry = publish(post, editor, "Shared update")
+        article = page.locator(f'#entries [data-entry="{entry.pk}"]')
+        expect(article.locator(".entry__share", has_text="Copy link")).to_have_count(1, timeout=ARRIVES)
+        article.locator(".entry__share", has_text="Copy link").click()
+        expect(article.locator(".entry__share", has_text="Link copied")).to_have_count(1)
+        assert page.evaluate("() => navigator.clipboard.readText()") == site_server.url + entry.get_absolute_url()
+    finally:
+        context.close()

