@@ -19,6 +19,7 @@ from liveupdates.models import Entry, LivePost
 from .browser import free_port, require_chromium, start_server
 from .factories import LivePostFactory, PublishedEntryFactory, UserFactory
 from .test_accessibility import violations
+from .test_browser import shoot
 
 pytestmark = [pytest.mark.browser]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -98,7 +99,12 @@ def snippet(server, path):
 
 
 def host_page(body):
-    return f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A partner</title></head><body><h1>A partner site</h1>{body}<p id="after">After the embed</p></body></html>'
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A partner</title></head>'
+        '<body style="font-family:sans-serif;max-width:44rem;margin:1rem auto;padding:0 1rem">'
+        "<h1>A partner site: Syria today</h1><p>Our partner's article text, then their live coverage:</p>"
+        f'{body}<p id="after">The partner page goes on after the embed.</p></body></html>'
+    )
 
 
 def height(page):
@@ -109,6 +115,8 @@ def test_an_embed_on_another_site_sizes_itself_shows_a_new_entry_live_and_loses_
     site_server, hosts, live_post, page
 ):
     post, editor = live_post
+    post.what_we_know = "Three villages were struck overnight\nThe road to Daraa is closed"
+    post.save()
     host = hosts[0]
     host.html = host_page(snippet(site_server, f"/live/{post.slug}/embed/"))
     page.goto(host.url + "/article")
@@ -122,6 +130,7 @@ def test_an_embed_on_another_site_sizes_itself_shows_a_new_entry_live_and_loses_
     entry = publish(post, editor, "Shelling reported in Zorvathi")
     expect(frame.locator("#entries")).to_contain_text("Shelling reported in Zorvathi", timeout=ARRIVES)
     page.wait_for_function(f"() => document.querySelector('iframe').getBoundingClientRect().height > {first}", timeout=ARRIVES)
+    shoot(page, "embed-on-another-site", full_page=True)
 
     workflow.withdraw(entry=entry, user=editor, reason="Unverified.")
     expect(frame.locator("#entries")).not_to_contain_text("Zorvathi", timeout=ARRIVES)
@@ -161,6 +170,8 @@ def test_a_teaser_on_the_home_page_and_on_another_site_updates_live_and_follows_
     site_server, hosts, live_post, page, context
 ):
     post, editor = live_post
+    post.what_we_know = "Three villages were struck overnight\nThe road to Daraa is closed"
+    post.save()
     host = hosts[0]
     host.html = host_page(snippet(site_server, f"/live/{post.slug}/teaser/"))
     page.goto(site_server.url + "/")
@@ -174,6 +185,7 @@ def test_a_teaser_on_the_home_page_and_on_another_site_updates_live_and_follows_
     entry = publish(post, editor, "Convoy reaches Daraa")
     expect(teaser).to_contain_text("Convoy reaches Daraa", timeout=ARRIVES)
     expect(embedded).to_contain_text("Convoy reaches Daraa", timeout=ARRIVES)
+    shoot(page.locator(".post-list--live"), "teaser-home")
     expect(teaser.locator("time[data-ago]")).not_to_contain_text(":", timeout=ARRIVES)  # "now", "2 minutes ago"
 
     workflow.withdraw(entry=entry, user=editor, reason="Unverified.")

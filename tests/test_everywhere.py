@@ -371,3 +371,9 @@ def test_the_embed_teaser_and_filtered_pages_validate_with_vnu(client, post, tmp
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_embed_and_teaser_name_the_newsroom(client, post, settings):
+    settings.SITE_NAME = "The Daily Live"
+    assert "Follow on The Daily Live" in client.get(embed_url(post)).content.decode()
+    assert "The Daily Live · " in client.get(teaser_url(post)).content.decode()

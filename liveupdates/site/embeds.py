@@ -71,6 +71,7 @@ def post_embed(request, slug):
     html = render_to_string(
         "liveupdates/embed.html",
         {"post": post, "entries": page.entries, "more": page.older_cursor is not None, "theme": theme_of(request)},
+        request,
     )
     return framable(conditional(request, HttpResponse(html), max_age=min(EMBED_MAX_AGE, PAGE_MAX_AGE)))
 
@@ -84,6 +85,7 @@ def teaser_embed(request, slug):
     html = render_to_string(
         "liveupdates/teaser_embed.html",
         {"post": post, "theme": theme_of(request), "poll_seconds": settings.NEWSROOM_TEASER_POLL_SECONDS},
+        request,
     )
     return framable(conditional(request, HttpResponse(html), max_age=EMBED_MAX_AGE))
 
