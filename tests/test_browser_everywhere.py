@@ -7,6 +7,7 @@ NEWSROOM_EMBED_ORIGINS, and teasers refreshing every second.
 
 import json
 import os
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -342,5 +343,43 @@ def test_each_entry_has_a_copy_link_button_even_one_that_arrives_live(site_serve
         article.locator(".entry__share", has_text="Copy link").click()
         expect(article.locator(".entry__share", has_text="Link copied")).to_have_count(1)
         assert page.evaluate("() => navigator.clipboard.readText()") == site_server.url + entry.get_absolute_url()
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_pinned_entry_is_read_once_shortened_and_the_timeline_starts_within_two_screens(
+    site_server, live_post, browser
+):
+    post, editor = live_post
+    post.what_we_know = "Three villages were struck overnight\nThe road to Daraa is closed\nTalks resume on Monday"
+    post.save()
+    long_body = "".join(f"<p>Paragraph {n} of a long pinned summary of the day, with many words in it.</p>" for n in range(12))
+    pinned = Entry.objects.create(post=post, headline="The day so far", body=long_body, created_by=editor)
+    workflow.publish(entry=pinned, user=editor)
+    workflow.pin(entry=Entry.objects.get(pk=pinned.pk), user=editor)
+    for n in range(6):
+        entry = publish(post, editor, f"Key moment {n}")
+        workflow.set_key_event(entry=entry, user=editor, key_event=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(site_server.url + post.get_absolute_url())
+        timeline_copy = page.locator(f'#entries [data-entry="{pinned.pk}"]')
+        expect(timeline_copy).to_have_class(re.compile("entry--folded"))
+        expect(timeline_copy.locator(".entry__body")).to_be_hidden()
+        expect(timeline_copy.get_by_role("link", name="Pinned above")).to_be_visible()
+        pinned_copy = page.locator(f'#pinned [data-entry="{pinned.pk}"]')
+        expect(pinned_copy.get_by_role("button", name="Show more")).to_be_visible()
+        expect(page.locator("#key-events li:visible")).to_have_count(3)
+        expect(page.get_by_role("button", name="Show all 6 key events")).to_be_visible()
+        first_top = page.evaluate("() => document.querySelector('#entries > [data-entry]').getBoundingClientRect().top")
+        assert first_top < 2 * 844, first_top
+        shoot(page, "live-post-phone-first-screen")
+
+        pinned_copy.get_by_role("button", name="Show more").click()
+        expect(pinned_copy.get_by_role("button", name="Show less")).to_be_visible()
+        workflow.unpin(entry=Entry.objects.get(pk=pinned.pk), user=editor)
+        expect(timeline_copy).not_to_have_class(re.compile("entry--folded"), timeout=ARRIVES)
+        expect(timeline_copy.locator(".entry__body")).to_be_visible()
     finally:
         context.close()
