@@ -208,6 +208,9 @@ def test_what_we_know_updates_live_on_an_open_page(site_server, live_post, page)
     workflow.record_post_edit(post=post, user=editor)
     expect(page.locator("#what-we-know li")).to_have_count(2, timeout=ARRIVES)
     expect(page.locator("#what-we-know")).to_contain_text("The road to Daraa is closed")
+    workflow.unpublish_post(post=LivePost.objects.get(pk=post.pk), user=editor)
+    expect(page.locator("#what-we-know")).to_have_count(0, timeout=ARRIVES)
+    assert "Three villages" not in page.content()
 
 
 @pytest.fixture

@@ -377,3 +377,32 @@ def test_the_embed_and_teaser_name_the_newsroom(client, post, settings):
     settings.SITE_NAME = "The Daily Live"
     assert "Follow on The Daily Live" in client.get(embed_url(post)).content.decode()
     assert "The Daily Live · " in client.get(teaser_url(post)).content.decode()
+
+
+def test_no_new_surface_keeps_a_withdrawn_entrys_words_or_shows_a_draft(client, act, editor, post):
+    """The takedown guarantee on every surface this issue adds: embed, teaser embed, teasers.json,
+    home and column teasers, and every order and filter of the page."""
+    entry = EntryFactory(post=post, headline="Zorvathi shelling", is_key_event=True)
+    act(workflow.publish, entry=entry, user=editor)
+    entry.tags.add("shelling")
+    EntryFactory(post=post, headline="Jbatakh draft", is_key_event=True).tags.add("shelling")
+    urls = [
+        embed_url(post),
+        embed_url(post, theme="dark"),
+        teaser_url(post),
+        reverse("liveupdates:teasers") + f"?posts={post.slug}",
+        "/",
+        post.column.get_absolute_url(),
+        post.get_absolute_url() + "?key=1",
+        post.get_absolute_url() + "?order=oldest",
+        post.get_absolute_url() + "?tag=shelling",
+        post.get_absolute_url() + "?order=newest",
+    ]
+    for url in urls:
+        body = client.get(url).content.decode()
+        assert "Zorvathi" in body, url
+        assert "Jbatakh" not in body, url
+    act(workflow.withdraw, entry=LivePost.objects.get(pk=post.pk).entries.get(pk=entry.pk), user=editor, reason="Wrong.")
+    for url in urls:
+        body = client.get(url).content.decode()
+        assert "Zorvathi" not in body and "Jbatakh" not in body, url
