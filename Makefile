@@ -24,6 +24,7 @@ venv: $(VENV)/.installed
 run: venv
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	DJANGO_DEBUG=1 $(PY) manage.py vapid_keys --if-missing
 	@echo "Newsroom Live: http://127.0.0.1:$(PORT)/   admin: http://127.0.0.1:$(PORT)/admin/"
 	DJANGO_DEBUG=1 NEWSROOM_SITE_URL=$${NEWSROOM_SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) -m uvicorn newsroom.asgi:application --host 127.0.0.1 --port $(PORT) --loop uvloop --http httptools
 

@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 
 from liveupdates.delivery import stream
-from liveupdates.site import cards, feeds, views
+from liveupdates.site import alerts, cards, embeds, feeds, views
 from liveupdates.site.sitemaps import SITEMAPS
 
 app_name = "liveupdates"
@@ -29,6 +29,14 @@ urlpatterns = [
     path("live/<slug:slug>/stream/", stream.stream_view, name="post_stream"),
     path("live/<slug:slug>/updates.json", views.post_updates, name="post_updates"),
     path("live/<slug:post_slug>/entries/<int:pk>/", views.entry_detail, name="entry"),
+    # The live page everywhere (site/embeds.py): embeds, teasers, the host page's script.
+    path("live/<slug:slug>/embed/", embeds.post_embed, name="post_embed"),
+    path("live/<slug:slug>/teaser/", embeds.teaser_embed, name="post_teaser"),
+    path("teasers.json", embeds.teasers_json, name="teasers"),
+    path("embed.js", embeds.host_script, name="embed_script"),
+    path("live/<slug:slug>/alerts/", alerts.subscribe, name="post_alerts"),
+    path("live/<slug:slug>/alerts/stop/", alerts.unsubscribe, name="post_alerts_stop"),
+    path("sw.js", alerts.service_worker, name="service_worker"),
     path("authors/<slug:slug>/", views.author_detail, name="author"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
     path("sources/<slug:slug>/", views.source_detail, name="source"),

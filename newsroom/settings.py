@@ -8,6 +8,7 @@ DJANGO_ALLOWED_HOSTS: without them it refuses to start.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -320,6 +321,33 @@ NEWSROOM_ADMIN_CSP = {
     "frame-src": [CSP.SELF, "https://www.youtube-nocookie.com"],
     "frame-ancestors": [CSP.SELF],
 }
+
+# The live page everywhere (liveupdates/site/embeds.py): the sites that may show our embeds
+# and teasers in an iframe (frame-ancestors on those responses only; the rest of the site
+# keeps 'none'), e.g. "https://partner.example,https://www.example.org".
+NEWSROOM_EMBED_ORIGINS = env_list("NEWSROOM_EMBED_ORIGINS")
+for _origin in NEWSROOM_EMBED_ORIGINS:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?", _origin):
+        raise ImproperlyConfigured(
+            f"NEWSROOM_EMBED_ORIGINS: {_origin!r} is not an origin. Give each site as scheme://host[:port], "
+            "with no path, separated by commas."
+        )
+# Web Push alerts (liveupdates/delivery/push.py). Our own VAPID key: `manage.py vapid_keys`
+# writes one (make run does, into .vapid/, which git ignores); production names its file.
+NEWSROOM_VAPID_PRIVATE_KEY_FILE = env(
+    "NEWSROOM_VAPID_PRIVATE_KEY_FILE", str(BASE_DIR / ".vapid" / "private_key.pem") if DEBUG else ""
+)
+# Who the push services may contact about our alerts (VAPID "sub").
+NEWSROOM_PUSH_CONTACT = env("NEWSROOM_PUSH_CONTACT", "mailto:newsroom@example.org")
+# The push services browsers use; we never send to any other host (no request to an address a client chose).
+NEWSROOM_PUSH_SERVICES = env_list(
+    "NEWSROOM_PUSH_SERVICES",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,notify.windows.com,push.apple.com",
+)
+NEWSROOM_PUSH_RATE = int(env("NEWSROOM_PUSH_RATE", "50"))  # alerts a second, per process
+NEWSROOM_PUSH_IN_BACKGROUND = env_bool("NEWSROOM_PUSH_IN_BACKGROUND", True)
+# How often open teasers (home, column pages, teaser embeds) ask for their latest entries.
+NEWSROOM_TEASER_POLL_SECONDS = int(env("NEWSROOM_TEASER_POLL_SECONDS", "15"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from liveupdates.delivery import fragments, polling
+from liveupdates.delivery import fragments, polling, push
 from liveupdates.models import Entry, LiveEvent, LivePost, public_post_q
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ KEY_EVENTS_SHOWN = 12
 BATCH = 200  # entries one call of announce() handles; the next sweep takes the rest
 
 ADD, UPDATE, REMOVE, PINNED, KEY_EVENTS, COVERAGE = "add", "update", "remove", "pinned", "key-events", "coverage"
-SNAPSHOTS = {PINNED, KEY_EVENTS, COVERAGE}  # the latest of each replaces all earlier ones
+SUMMARY = "summary"  # the post's "What we know" box (announce_post)
+SNAPSHOTS = {PINNED, KEY_EVENTS, COVERAGE, SUMMARY}  # the latest of each replaces all earlier ones
 
 
 # --- Rendering (once per change, never per reader) ------------------------------
@@ -184,6 +185,7 @@ def announce_entry(entry_id, now=None):
         _append(entry.post_id, kind, payload, entry.pk)
         if entry.is_pinned or entry.is_key_event or (kind == UPDATE and _in_latest_snapshots(entry)):
             _append_snapshots(entry.post)
+        push.queue_alerts(entry, kind)  # sent after this commits, off the request, re-checked then
     return kind
 
 
@@ -274,6 +276,21 @@ def announce_post(post):
         "public": post.is_public,
     }
     _append(post.pk, COVERAGE, payload)
+    if post.is_public:
+        _append_summary(post)
+
+
+def _append_summary(post):
+    """The "What we know" box, drawn once for every open reader, when it differs from what they were told.
+
+    A snapshot (the latest counts). A post's points are logged from the moment it is public
+    with any (publish_post announces the post), so an empty box needs an event only after one.
+    """
+    html = render_to_string("liveupdates/_what_we_know.html", {"post": post})
+    told = LiveEvent.objects.filter(post_id=post.pk, kind=SUMMARY).order_by("-pk").values_list("payload", flat=True).first()
+    if (told is None and not post.known_points) or (told is not None and told.get("html") == html):
+        return
+    _append(post.pk, SUMMARY, {"html": html})
 
 
 # --- Reading the log ------------------------------------------------------------------

@@ -61,6 +61,7 @@ POST_FIELDS = [
     ("headline", _("Headline")),
     ("slug", _("Address")),
     ("summary", _("Summary")),
+    ("what_we_know", _("What we know")),
     ("column", _("Column")),
     ("coverage_start", _("Coverage starts")),
     ("coverage_end", _("Coverage ends")),

@@ -414,15 +414,16 @@ def unpin(*, entry: Entry, user: User) -> Entry:
 
 
 @transaction.atomic
-def set_key_event(*, entry: Entry, user: User, key_event: bool) -> Entry:
-    """Mark (or unmark) an entry as a key event of its post."""
+def set_key_event(*, entry: Entry, user: User, key_event: bool, alert: bool = False) -> Entry:
+    """Mark (or unmark) an entry as a key event of its post; with `alert`, readers who asked for
+    key-event alerts get a push once it is public (delivery/push.py, after the commit)."""
     _refuse_unless(can_feature(user, entry), _("Only editors can mark key events, and not on a withdrawn entry."))
     return _move(
         entry,
         user=user,
         allowed_from=[DRAFT, IN_REVIEW, PUBLISHED],
-        action="marked_key_event" if key_event else "unmarked_key_event",
-        changes={"is_key_event": bool(key_event)},
+        action=("marked_key_event_with_alert" if alert else "marked_key_event") if key_event else "unmarked_key_event",
+        changes={"is_key_event": bool(key_event), "key_event_alert": bool(key_event and alert)},
     )
 
 
@@ -529,6 +530,7 @@ def restore_post(*, post: LivePost, user: User, version: Version) -> LivePost:
         "lead_image_credit",
     ):
         setattr(post, name, old[name])
+    post.what_we_know = old["what_we_know"] or ""  # versions saved before the box existed have none
     try:
         with transaction.atomic():
             post.full_clean(exclude=["lead_image"])

@@ -7,6 +7,7 @@ from liveupdates.models.live import LiveEvent
 from liveupdates.models.people import Author
 from liveupdates.models.places import Place
 from liveupdates.models.posts import LivePost, PostStatus, public_post_q, touch_columns
+from liveupdates.models.push import PushSent, PushSubscription
 from liveupdates.models.sources import Source, SourceAccount, normalise_account
 from liveupdates.models.tags import TaggedEntry
 from liveupdates.models.verification import Verification, VerificationMethod
@@ -30,6 +31,8 @@ __all__ = [
     "LivePost",
     "Place",
     "PostStatus",
+    "PushSent",
+    "PushSubscription",
     "public_post_q",
     "Source",
     "TaggedEntry",

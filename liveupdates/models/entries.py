@@ -131,6 +131,8 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         help_text=_("The time readers see. A time in the future schedules the entry."),
     )
     is_key_event = models.BooleanField(_("key event"), default=False, editable=False)
+    # Set with the key event by workflow.set_key_event: readers who asked for alerts on key events get one.
+    key_event_alert = models.BooleanField(_("alert for this key event"), default=False, editable=False)
     is_pinned = models.BooleanField(_("pinned"), default=False, editable=False)
     review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
     # Public record of change: set when a published entry's words change (an edit,

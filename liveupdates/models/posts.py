@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from liveupdates import images
 from liveupdates.images import PhotoField
 from liveupdates.models.columns import Column
+from liveupdates.richtext import plain_line
+
+KNOWN_POINTS_MAX = 8
+KNOWN_POINT_CHARS = 280
 
 
 class PostStatus(models.TextChoices):
@@ -70,6 +74,15 @@ class LivePost(models.Model):
         blank=True,
         max_length=1000,
         help_text=_("The standfirst readers see under the headline; plain text, one or two sentences."),
+    )
+    what_we_know = models.TextField(
+        _("what we know"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "The few facts readers need first, shown in a box at the top of the live post, on teasers and embeds: "
+            "one point per line, plain text, at most 8 points of 280 characters."
+        ),
     )
     lead_image = PhotoField(_("lead image"), upload_to="posts/%Y/%m/", blank=True)
     lead_image_alt = models.CharField(
@@ -148,12 +161,23 @@ class LivePost(models.Model):
 
     def clean(self):
         super().clean()
+        lines = [line for line in (self.what_we_know or "").splitlines() if line.strip()]
+        if len(lines) > KNOWN_POINTS_MAX:
+            raise ValidationError({"what_we_know": _("Keep “What we know” to 8 points at most, one per line.")})
+        if any(len(line.strip()) > KNOWN_POINT_CHARS for line in lines):
+            raise ValidationError({"what_we_know": _("Keep each point of “What we know” under 280 characters.")})
         if self.lead_image and not self.lead_image_alt.strip():
             raise ValidationError({"lead_image_alt": _("Describe the lead image for readers who cannot see it.")})
 
     @property
     def is_public(self):
         return self.status == PostStatus.PUBLISHED and self.published_at is not None and self.published_at <= timezone.now()
+
+    @property
+    def known_points(self):
+        """The "What we know" points as readers see them: plain lines, control characters removed (templates escape them)."""
+        points = (plain_line(line) for line in (self.what_we_know or "").splitlines())
+        return [point for point in points if point][:KNOWN_POINTS_MAX]
 
     @property
     def lead_image_url(self):

@@ -2,8 +2,10 @@
 
 views.py (pages, previews, the poll endpoint), assembly.py (a live page from
 its frame and moving parts), pagination.py, feeds.py, api.py, seo.py,
-search.py, maps.py, sitemaps.py. Every public surface starts from
-Entry.objects.published().
+search.py, maps.py, sitemaps.py; embeds.py (embeds and teasers for other
+sites, /embed.js, teasers.json), teasers.py, readers.py (oldest first and
+filters), alerts.py (push subscriptions, the service worker). Every public
+surface starts from Entry.objects.published().
 
 May import: liveupdates.models, richtext, images, delivery (fragments, the
 log's cursor and replay) and editorial.workflow's can_* rules (who may

@@ -115,7 +115,10 @@ class PostFeed(_SubjectFeed):
         return Entry.objects.published().for_post(post)
 
     def summary_text(self, post):
-        return post.summary or post.headline
+        text = post.summary or post.headline
+        if post.known_points:  # "What we know", as plain text (escaped by the feed)
+            text += "\n" + _("What we know:") + "\n" + "\n".join(f"• {point}" for point in post.known_points)
+        return text
 
 
 class ColumnFeed(_SubjectFeed):

@@ -16,7 +16,7 @@ from liveupdates.delivery import fragments, live, polling
 from liveupdates.delivery.structured import blog_posting
 from liveupdates.editorial import workflow
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
-from liveupdates.site import assembly, pagination, seo
+from liveupdates.site import assembly, pagination, readers, seo, teasers
 from liveupdates.site.pagination import page_of
 from liveupdates.site.search import SearchForm, run_search
 from liveupdates.site.sitemaps import news_posts
@@ -40,14 +40,18 @@ def home(request):
     by_column = []
     for column, posts in groupby(recent, key=lambda post: post.column):
         by_column.append((column, list(posts)[:POSTS_PER_COLUMN_ON_HOME]))
-    return render(request, "liveupdates/home.html", {"live_posts": live, "columns": by_column})
+    teasers.attach(live)  # each live post's latest entries: one query for all
+    context = {"live_posts": live, "columns": by_column, "teaser_poll_seconds": settings.NEWSROOM_TEASER_POLL_SECONDS}
+    return render(request, "liveupdates/home.html", context)
 
 
 def column_detail(request, slug):
     column = get_object_or_404(Column, slug=slug)
     posts = LivePost.objects.published().filter(column=column).newest_first()
     page = Paginator(posts, 20).get_page(request.GET.get("page"))
-    return render(request, "liveupdates/column.html", {"column": column, "page": page})
+    teasers.attach([post for post in page.object_list if post.is_live])
+    context = {"column": column, "page": page, "teaser_poll_seconds": settings.NEWSROOM_TEASER_POLL_SECONDS}
+    return render(request, "liveupdates/column.html", context)
 
 
 def _post_context(request, post, entries, listed=None, live_cursor=0, structured_data=False):
@@ -81,6 +85,9 @@ def post_detail(request, slug):
     # then replayed to the page (and applied idempotently) rather than lost.
     posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
     post = get_object_or_404(posts, slug=slug)
+    controls = readers.from_request(request)
+    if controls is not None:  # oldest first, or filtered: built in full, noindex (site/readers.py)
+        return conditional(request, readers.page(request, post, controls, post.live_cursor), max_age=PAGE_MAX_AGE)
     before = request.GET.get("before")
     if before:
         before = pagination.canonical_cursor(before)  # one spelling per page: no cache entry per spelling

@@ -67,6 +67,10 @@ ENTRY_ACTIONS = {
     "unpin": (lambda e, u, r: workflow.unpin(entry=e, user=u), _("“%s” is no longer pinned.")),
     "key": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True), _("“%s” is now a key event.")),
     "verify": (_verify, _("The verification of “%s” was recorded.")),
+    "key_alert": (
+        lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=True, alert=True),
+        _("“%s” is now a key event; readers who asked are alerted."),
+    ),
     "unkey": (lambda e, u, r: workflow.set_key_event(entry=e, user=u, key_event=False), _("“%s” is no longer a key event.")),
     "discard": (lambda e, u, r: workflow.discard_draft(entry=e, user=u), _("The draft “%s” was discarded.")),
 }

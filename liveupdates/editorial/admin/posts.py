@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -26,7 +27,7 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
     autocomplete_fields = ["column"]
     readonly_fields = ["status", "published_at", "created_by", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["column", "headline", "slug", "summary"]}),
+        (None, {"fields": ["column", "headline", "slug", "summary", "what_we_know"]}),
         (_("Coverage"), {"fields": ["coverage_start", "coverage_end"]}),
         (_("Lead image"), {"classes": ["collapse"], "fields": ["lead_image", "lead_image_alt", "lead_image_credit"]}),
         (_("Editorial state"), {"fields": ["status", "published_at", "created_by", "created_at", "updated_at"]}),
@@ -87,7 +88,11 @@ class LivePostAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.Model
         workflow.restore_post(post=post, user=user, version=version)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_publish_post": workflow.can_publish_post(request.user)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_publish_post": workflow.can_publish_post(request.user),
+            "public_site_url": settings.SITE_URL,  # the embed snippets name the public address
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _run(self, request, queryset, perform, done_message):

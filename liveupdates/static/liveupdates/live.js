@@ -268,7 +268,7 @@
   function gone() {
     // The post was unpublished: nothing of it may stay on the screen, and there is nothing more to hear.
     stop();
-    each("[data-entry], #entries > *, #pinned, #key-events-panel, .place-map, .pager, script[type='application/ld+json']", function (node) {
+    each("[data-entry], #entries > *, #pinned, #key-events-panel, #what-we-know, .place-map, .pager, script[type='application/ld+json']", function (node) {
       node.remove();
     });
     pending = [];
@@ -437,6 +437,65 @@
     // Jitter: readers dropped together (a restarted process) must not all come back in the same instant.
     clearTimeout(reconnectTimer);
     reconnectTimer = setTimeout(connect, delay * (0.5 + Math.random() * 0.5));
+  }
+
+  /* --- The live page everywhere (issue 15): "What we know" ------------------------ */
+  /* The summary box follows its own event (a snapshot); gone() takes it along with the post. */
+  function replaceSummary(pk, event) {
+    replaceSection("what-we-know", event.html);
+  }
+
+  handlers.summary = replaceSummary;
+
+  /* Under a reader's filter or order (data-controls, site/readers.py), a new entry that matches
+     appears where that order puts it; the others are counted in "N new entries not shown". */
+  function controlled(controls) {
+    var notice = document.getElementById("not-shown");
+    var hidden = {};
+
+    function links(article, prefix, slugs) {
+      for (var i = 0; i < slugs.length; i++) {
+        if (article.querySelector('.entry__footer a[href="' + prefix + encodeURIComponent(slugs[i]) + '/"], .entry__footer a[href="' + prefix + slugs[i] + '/"]')) return true;
+      }
+      return false;
+    }
+
+    function matches(article) {
+      if (controls.key && !article.classList.contains("entry--key")) return false;
+      if (controls.tag && !links(article, "/tags/", [controls.tag])) return false;
+      if (controls.places && controls.places.length && !links(article, "/places/", controls.places)) return false;
+      if (controls.author && !links(article, "/authors/", [controls.author])) return false;
+      return true;
+    }
+
+    function count() {
+      var n = Object.keys(hidden).length;
+      if (!notice) return;
+      notice.hidden = !n;
+      notice.firstElementChild.textContent = page.dataset.textNotShown.replace("%(count)s", n);
+    }
+
+    var add = handlers.add;
+    handlers.add = function (pk, event) {
+      var article = fragment(event.html);
+      if (!article || timelineCopy(pk)) return add(pk, event);
+      if (!matches(article)) { hidden[pk] = true; return count(); }
+      if (!controls.oldest) return add(pk, event);
+      var empty = entries.querySelector(".empty");
+      if (empty) empty.remove();
+      entries.appendChild(article); // oldest first: the newest entry is the last
+      refreshTimes(article);
+      announce(pk, article);
+    };
+    var removed = handlers.remove;
+    handlers.remove = function (pk, event) {
+      if (hidden[pk]) { delete hidden[pk]; count(); }
+      removed(pk, event);
+    };
+  }
+
+  if (page.dataset.controls) {
+    try { controlled(JSON.parse(page.dataset.controls)); } catch (error) { /* the page still updates, unfiltered */ }
   }
 
   scheduleEnd(page.dataset.coverageEnd);
