@@ -203,3 +203,11 @@ def test_the_cards_page_offers_editors_the_label_and_refuses_a_journalists_forge
     client.force_login(editor)
     client.post(reverse("admin:liveupdates_card_verify", args=[card.pk]), {"verification": "verified", "method": "geolocated"})
     assert Card.objects.get(pk=card.pk).verification_label == "Verified: geolocated by our team"
+
+
+def test_a_source_cited_through_another_lists_the_entry_on_its_page(client, post):
+    now, alaraby = SourceFactory(name="NOW Lebanon"), SourceFactory(name="Alaraby Aljadeed")
+    entry = PublishedEntryFactory(post=post, headline="Moscow asked Beirut for border intelligence")
+    Citation.objects.create(entry=entry, source=now, citing=alaraby)
+    for source in (now, alaraby):
+        assert "Moscow asked Beirut" in client.get(source.get_absolute_url()).content.decode()

@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from liveupdates import images, links
@@ -151,8 +152,6 @@ def _from_page(page, link):
 
 
 def _absolute(href, base):
-    from urllib.parse import urljoin
-
     return urljoin(base, unescape(href))
 
 
@@ -271,8 +270,6 @@ _PLACED = re.compile(r'<figure data-card="(\d{1,12})"')
 
 def placeholder(card: Card) -> str:
     """How an entry's text places a card: the link stays readable wherever the card is not drawn (feeds)."""
-    from django.utils.html import escape
-
     return f'<figure data-card="{card.pk}"><a href="{escape(card.url)}">{escape(card.url)}</a></figure>'
 
 
@@ -295,7 +292,7 @@ def convert_body(html: str, *, user) -> tuple[str, list[str]]:
         except links.NotRecognised as error:
             if "<" in text:
                 notes.append(_("Embed code was not used: %(reason)s") % {"reason": error})
-                return "<p>" + _("[Embed code removed: %(reason)s]") % {"reason": error} + "</p>"
+                return "<p>" + escape(_("[Embed code removed: %(reason)s]") % {"reason": error}) + "</p>"
             return original
         if card.fetch_error:
             notes.append(

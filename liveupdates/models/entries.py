@@ -51,7 +51,9 @@ class EntryQuerySet(models.QuerySet):
         return self.filter(pk__in=Entry.objects.filter(places__path__startswith=place.path).values("pk"))
 
     def citing(self, source):
-        return self.filter(pk__in=Entry.objects.filter(sources=source).values("pk"))
+        """Entries citing `source`, directly or through another source ("NOW Lebanon, citing Alaraby Aljadeed")."""
+        cited = Q(citations__source=source) | Q(citations__citing=source)
+        return self.filter(pk__in=Entry.objects.filter(cited).values("pk"))
 
     def by_author(self, author):
         return self.filter(pk__in=Entry.objects.filter(authors=author).values("pk"))
