@@ -245,6 +245,21 @@ def test_the_relay_keeps_an_event_until_nchan_takes_it(newsroom, settings, monke
     assert len(attempts) == 3 and len(set(attempts)) == 1 and relay.last == attempts[0]
 
 
+def test_a_restarted_relay_goes_on_after_the_last_event_it_published(engine, newsroom):
+    editor, post = newsroom
+    reader = Subscriber(engine["readers"], post.slug)
+    relay = nchan.Relay()
+    first = publish(post, editor, "Published while the relay runs")
+    relay.step()
+    reader.wait_for(lambda event: event.get("entry") == first.pk)
+    # The relay is down while the newsroom publishes; a new one starts.
+    missed = publish(post, editor, "Published while the relay was down")
+    nchan.Relay().step()
+    reader.wait_for(lambda event: event.get("entry") == missed.pk and event.get("type") == "add")
+    assert [event["entry"] for event in reader.events if event.get("type") == "add"] == [first.pk, missed.pk]
+    reader.close()
+
+
 def test_pages_ask_live_js_to_catch_up_only_with_the_nchan_engine(client, settings, db):
     post = LivePostFactory()
     assert "data-live-catch-up" not in client.get(post.get_absolute_url()).content.decode()

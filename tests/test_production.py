@@ -208,3 +208,22 @@ def test_with_redis_down_pages_are_served_from_the_database(stack):
     finally:
         redis.start()
     assert server.get(f"/live/{slug}/", status_only=True) == 200
+
+
+def test_the_compose_defaults_are_production_defaults_behind_a_tls_terminator():
+    compose = (ROOT / "docker-compose.yml").read_text()
+    for default in ("${DJANGO_SECURE_SSL_REDIRECT:-1}", "${DJANGO_SECURE_COOKIES:-1}", "${NEWSROOM_SITE_URL:?"):
+        assert default in compose, f"docker-compose.yml: expected {default}"
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-Proto $forwarded_proto;" in nginx
+    assert "X-Forwarded-Proto $scheme" not in nginx, "nginx must pass on a trusted terminator's scheme"
+    assert "proxy_cache_key $forwarded_proto" in nginx, "a cached redirect must never answer an https reader"
+
+
+def test_docker_compose_config_is_valid_with_its_defaults():
+    command = shutil.which("docker-compose")
+    if command is None:
+        pytest.skip("docker-compose is not installed (CI checks the file in .ci/run)")
+    env = {"PATH": os.environ["PATH"], "DJANGO_SECRET_KEY": "x" * 50, "NEWSROOM_SITE_URL": "https://news.example.org"}
+    result = subprocess.run([command, "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -15,8 +15,9 @@ Nothing is lost when nginx, nchan or the relay restarts: a reader's page
 knows the last event it applied (its cursor), and every time its stream
 opens it first asks the poll endpoint for what came after that cursor
 (live.js, `data-live-catch-up`), holding stream messages until that answer is
-applied. A publish that fails is retried, in order, until it succeeds; the
-relay starts from the log's end, since readers catch up from the log.
+applied. A publish that fails is retried, in order, until it succeeds; a
+restarted relay goes on after the last event it published (its position in
+the cache), so readers who stayed subscribed miss nothing either.
 """
 
 import json
@@ -27,6 +28,7 @@ import urllib.request
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections
 
 from liveupdates.delivery import live
@@ -36,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.1  # seconds between reads of the log
 RETRY = 0.5  # seconds between attempts to publish when nchan does not answer
+POSITION_KEY = "live-relay-last"  # the id of the last event published (a position, not content)
+RESUME_LIMIT = 5000  # a relay further behind than this starts from the log's end (readers catch up from the poll)
 
 
 def channel(slug):
@@ -56,7 +60,7 @@ class Relay:
     """Follows the log from `after` and publishes each event once, in order."""
 
     def __init__(self, after=None):
-        self.last = live.latest_event_id() if after is None else after
+        self.last = self.resume_point() if after is None else after
         self.slugs: dict[int, str] = {}
         self.next_sweep = 0.0
 
@@ -87,7 +91,26 @@ class Relay:
                         logger.warning("stream relay: nchan did not take event %s; retrying", event_id, exc_info=True)
                         time.sleep(RETRY)
             self.last = event_id
+        if rows:
+            cache.set(POSITION_KEY, self.last, None)
         return len(rows)
+
+    @staticmethod
+    def resume_point():
+        """Where a restarted relay goes on: after the last event it published (kept in the cache).
+
+        Readers who stayed subscribed while the relay was down get what was appended meanwhile
+        (those who reconnected catch up from the poll anyway, and skip what they have). With no
+        position, or one more than RESUME_LIMIT events behind, it starts from the log's end.
+        """
+        latest = live.latest_event_id()
+        try:
+            kept = cache.get(POSITION_KEY)
+        except Exception:
+            kept = None
+        if isinstance(kept, int) and latest - RESUME_LIMIT <= kept <= latest:
+            return kept
+        return latest
 
     def run_forever(self):
         logger.info("stream relay: publishing live events after %s to %s", self.last, settings.NEWSROOM_NCHAN_PUBLISH_URL)
