@@ -76,21 +76,22 @@ def test_two_journalists_and_an_editor_see_the_desk_move_without_reloading(brows
     for page in (a, b, ed):
         page.evaluate("window.notReloaded = true")
 
-    # A submits; B's desk and the editor's desk show it within a second or so, with who did it.
+    # A submits; B's desk and the editor's desk show it (each desk polls every second: the time
+    # itself is measured by bench/desk.py, never asserted here), with who did it.
     write(a, "Shelling in Busra al-Harir", "Local activists report shelling since dawn.")
     a.keyboard.press("Control+Enter")
     on_b = b.locator("#desk-entries li.nl-entry", has_text="Shelling in Busra al-Harir")
-    expect(on_b).to_contain_text("In review", timeout=2500)
+    expect(on_b).to_contain_text("In review", timeout=10000)
     expect(b.locator("#desk-activity")).to_contain_text("jo submitted “Shelling in Busra al-Harir” for review")
     on_ed = ed.locator("#desk-entries li.nl-entry", has_text="Shelling in Busra al-Harir")
-    expect(on_ed).to_be_visible(timeout=2500)
+    expect(on_ed).to_be_visible(timeout=10000)
 
     # The editor returns it from the desk, in place; A sees "returned" on the desk and in the tab title.
     on_ed.locator("summary", has_text="Return to author").click()
     on_ed.get_by_label("What should the author change?").fill("Which neighbourhood? Add the time.")
     on_ed.get_by_role("button", name="Return with note").click()
     expect(ed.locator("#desk-message")).to_contain_text("was returned to its author")
-    expect(a.locator("#desk-returned")).to_contain_text("Shelling in Busra al-Harir", timeout=2500)
+    expect(a.locator("#desk-returned")).to_contain_text("Shelling in Busra al-Harir", timeout=10000)
     expect(a).to_have_title("(1 returned) Live desk: Russian jets strike Daraa province again | Newsroom Live")
     expect(a.locator("#desk-entries li.nl-entry", has_text="Shelling")).to_contain_text("Which neighbourhood?")
 
@@ -98,7 +99,7 @@ def test_two_journalists_and_an_editor_see_the_desk_move_without_reloading(brows
     write(b, "Curfew in Daraa city", "The governor announced a curfew from 18:00.")
     b.keyboard.press("Control+s")
     on_a = a.locator("#desk-entries li.nl-entry", has_text="Curfew in Daraa city")
-    expect(on_a).to_contain_text("Draft", timeout=2500)
+    expect(on_a).to_contain_text("Draft", timeout=10000)
     b.locator("#desk-entries li.nl-entry", has_text="Curfew in Daraa city").get_by_role("link", name="Edit").click()
     presence = on_a.locator("[data-presence]")
     expect(presence).to_have_text(re.compile(r"^sam is editing since \d\d:\d\d$"), timeout=5000)
