@@ -44,6 +44,7 @@ def desk(browser, server, post, username, **context):
 
 
 def write(page, headline, text):
+    page.wait_for_function("() => !document.getElementById('desk') || !('clearing' in document.getElementById('desk').dataset)")
     page.fill("#id_headline", headline)
     page.keyboard.press("Enter")  # moves to the text, never saves
     page.keyboard.type(text)
@@ -75,21 +76,22 @@ def test_two_journalists_and_an_editor_see_the_desk_move_without_reloading(brows
     for page in (a, b, ed):
         page.evaluate("window.notReloaded = true")
 
-    # A submits; B's desk and the editor's desk show it within a second or so, with who did it.
+    # A submits; B's desk and the editor's desk show it (each desk polls every second: the time
+    # itself is measured by bench/desk.py, never asserted here), with who did it.
     write(a, "Shelling in Busra al-Harir", "Local activists report shelling since dawn.")
     a.keyboard.press("Control+Enter")
     on_b = b.locator("#desk-entries li.nl-entry", has_text="Shelling in Busra al-Harir")
-    expect(on_b).to_contain_text("In review", timeout=2500)
+    expect(on_b).to_contain_text("In review", timeout=10000)
     expect(b.locator("#desk-activity")).to_contain_text("jo submitted “Shelling in Busra al-Harir” for review")
     on_ed = ed.locator("#desk-entries li.nl-entry", has_text="Shelling in Busra al-Harir")
-    expect(on_ed).to_be_visible(timeout=2500)
+    expect(on_ed).to_be_visible(timeout=10000)
 
     # The editor returns it from the desk, in place; A sees "returned" on the desk and in the tab title.
     on_ed.locator("summary", has_text="Return to author").click()
     on_ed.get_by_label("What should the author change?").fill("Which neighbourhood? Add the time.")
     on_ed.get_by_role("button", name="Return with note").click()
     expect(ed.locator("#desk-message")).to_contain_text("was returned to its author")
-    expect(a.locator("#desk-returned")).to_contain_text("Shelling in Busra al-Harir", timeout=2500)
+    expect(a.locator("#desk-returned")).to_contain_text("Shelling in Busra al-Harir", timeout=10000)
     expect(a).to_have_title("(1 returned) Live desk: Russian jets strike Daraa province again | Newsroom Live")
     expect(a.locator("#desk-entries li.nl-entry", has_text="Shelling")).to_contain_text("Which neighbourhood?")
 
@@ -97,7 +99,7 @@ def test_two_journalists_and_an_editor_see_the_desk_move_without_reloading(brows
     write(b, "Curfew in Daraa city", "The governor announced a curfew from 18:00.")
     b.keyboard.press("Control+s")
     on_a = a.locator("#desk-entries li.nl-entry", has_text="Curfew in Daraa city")
-    expect(on_a).to_contain_text("Draft", timeout=2500)
+    expect(on_a).to_contain_text("Draft", timeout=10000)
     b.locator("#desk-entries li.nl-entry", has_text="Curfew in Daraa city").get_by_role("link", name="Edit").click()
     presence = on_a.locator("[data-presence]")
     expect(presence).to_have_text(re.compile(r"^sam is editing since \d\d:\d\d$"), timeout=5000)
@@ -130,11 +132,15 @@ def test_a_login_in_another_tab_rotates_the_csrf_token_and_the_entry_is_still_se
     write(jo, "Checkpoint reopened", "The Daraa–Damascus road is open again.")
     other = jo.context.new_page()  # the same browser: logging in again there rotates the token
     other.goto(asgi_server.url + "/admin/")
-    other.get_by_role("button", name="Log out").click()
-    other.goto(asgi_server.url + "/admin/login/")
-    other.fill("#id_username", "jo")
-    other.fill("#id_password", PASSWORD)
-    other.click("input[type=submit]")
+    old_token = other.evaluate("document.cookie.match(/csrftoken=([^;]+)/)[1]")
+    status = other.evaluate(
+        """([token, password]) => fetch("/admin/login/", {method: "POST", credentials: "same-origin",
+            body: new URLSearchParams({csrfmiddlewaretoken: token, username: "jo", password: password, next: "/admin/"})})
+            .then(response => response.status)""",
+        [old_token, PASSWORD],
+    )
+    assert status == 200
+    assert other.evaluate("document.cookie.match(/csrftoken=([^;]+)/)[1]") != old_token  # rotated
     jo.bring_to_front()
     jo.locator("#id_headline").focus()
     jo.keyboard.press("Control+s")
@@ -229,7 +235,8 @@ def test_a_60_megapixel_photo_with_caption_and_credit_is_scaled_and_published_ca
     panel.get_by_label("Caption").fill("Smoke over Nawa on Tuesday.")
     panel.get_by_label("Credit").fill("SMART News Agency")
     panel.get_by_role("button", name="Add the photo to the text").click()
-    expect(panel.locator(".nl-photo__status")).to_have_text("The photo is in the text.", timeout=20000)
+    # Decoding and scaling 60 megapixels takes seconds, more on a machine running other suites.
+    expect(panel.locator(".nl-photo__status")).to_have_text("The photo is in the text.", timeout=60000)
     frame = ed.frame_locator("iframe.cke_wysiwyg_frame")
     preview = frame.locator('figure img[src*="_4096x3049"]')
     expect(preview).to_have_count(1)

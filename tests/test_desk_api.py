@@ -266,7 +266,7 @@ def test_the_feed_says_who_is_editing_which_entry_and_since_when(client, editor,
     client.force_login(journalist)
     presence = feed(client, post).json()["presence"]
     assert [(p["entry"], p["who"]) for p in presence] == [(entry.pk, "ed")]
-    assert presence[0]["since"] == timezone.localtime().strftime("%H:%M")
+    assert presence[0]["since"] == timezone.localtime(Autosave.objects.get().started_at).strftime("%H:%M")
 
 
 def test_someone_who_closed_the_form_stops_being_shown_as_editing(client, editor, journalist, post):
@@ -464,3 +464,15 @@ def test_the_plain_discard_button_goes_back_to_the_desk(client, journalist, post
     response = client.post(reverse("admin:liveupdates_entry_workflow", args=[entry.pk, "discard"]), {"next": desk_url})
     assert response.status_code == 302 and response["Location"] == desk_url
     assert not Entry.objects.exists()
+
+
+def test_an_event_committed_late_with_a_smaller_id_still_reaches_the_desk(client, editor, journalist, post):
+    entry = EntryFactory(post=post, created_by=journalist, headline="Late")
+    early = WorkflowEvent.objects.create(entry=entry, action="edited", from_status="draft", to_status="draft", actor=journalist)
+    later = WorkflowEvent.objects.create(entry=entry, action="edited", from_status="draft", to_status="draft", actor=editor)
+    client.force_login(editor)
+    # The desk saw `later` first (its transaction committed first): `early` must still come, once.
+    answer = feed(client, post, later.pk).json()
+    assert [item["id"] for item in answer["activity"]] == [early.pk, later.pk]
+    answer = client.get(url("feed", post) + f"?after={later.pk}&seen={early.pk},{later.pk}", **DESK).json()
+    assert answer["activity"] == [] and answer["rows"] == {}

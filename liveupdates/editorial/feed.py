@@ -53,10 +53,21 @@ def cursor() -> int:
     return WorkflowEvent.objects.aggregate(last=Max("pk"))["last"] or 0
 
 
-def events_since(post: LivePost, after: int) -> list[WorkflowEvent]:
-    """The post's and its entries' events after `after`, oldest first (an index range on the id, then the post)."""
+# Ids are handed out when a row is inserted, not when its transaction commits: an event with
+# a smaller id than one already seen can still appear a moment later. A poll looks back this
+# many ids (for events this recent) and leaves out those the desk says it has seen.
+LOOKBACK_IDS = 20
+LOOKBACK_TIME = timedelta(seconds=15)
+
+
+def events_since(post: LivePost, after: int, seen=(), now=None) -> list[WorkflowEvent]:
+    """The post's and its entries' events after `after` (and late commits just before it), oldest first."""
+    now = now or timezone.now()
+    late = Q(pk__gt=max(0, after - LOOKBACK_IDS), pk__lte=after, at__gte=now - LOOKBACK_TIME)
     return list(
-        WorkflowEvent.objects.filter(Q(entry__post=post) | Q(post=post), pk__gt=after)
+        WorkflowEvent.objects.filter(Q(entry__post=post) | Q(post=post))
+        .filter(Q(pk__gt=after) | late)
+        .exclude(pk__in=list(seen)[:LOOKBACK_IDS])
         .select_related("actor", "entry")
         .order_by("pk")[:EVENTS_PER_POLL]
     )

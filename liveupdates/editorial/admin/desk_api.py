@@ -146,7 +146,8 @@ def feed_view(request, pk):
     """What changed on this desk since event `after`: activity lines, fresh rows, who is editing, what came back to me."""
     post = get_object_or_404(LivePost, pk=pk)
     after = _int(request.GET.get("after"))
-    events = feed.events_since(post, after)
+    seen = [_int(value) for value in request.GET.get("seen", "").split(",")[: feed.LOOKBACK_IDS] if value]
+    events = feed.events_since(post, after, seen=seen)
     touched = {event.entry_id for event in events if event.entry_id}
     rows = {}
     if touched:
@@ -174,7 +175,7 @@ def feed_view(request, pk):
     removed = [int(event.note.split(":", 1)[0]) for event in events if event.action == "discarded" and event.note[:1].isdigit()]
     return JsonResponse(
         {
-            "cursor": events[-1].pk if events else after,
+            "cursor": max([after, *(event.pk for event in events)]),
             "removed": removed,
             "activity": [
                 {

@@ -140,8 +140,16 @@
     }
     function clearBox() {
       headline.value = "";
-      // The editor rebuilds its document asynchronously and may take the focus back: focus once it is done.
-      setBody("", function () { window.focus(); headline.focus(); });
+      // The editor rebuilds its document asynchronously and may take the focus back: focus once it
+      // is done, unless the writer has already moved on to the text.
+      desk.dataset.clearing = "1";
+      var typed = false, current = editor();
+      var listener = current && current.on("key", function () { typed = true; });
+      setBody("", function () {
+        delete desk.dataset.clearing;
+        if (listener) listener.removeListener();
+        if (!typed) { window.focus(); headline.focus(); }
+      });
       ["sources", "tags"].forEach(function (name) {
         var input = form.querySelector("[name=" + name + "]");
         if (!input) return;

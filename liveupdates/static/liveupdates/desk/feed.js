@@ -22,6 +22,7 @@
     var baseTitle = document.title;
     var waiting = {};   // rows to refresh once nobody works in them
     var presence = [];
+    var seen = [];
 
     var message = document.createElement("p");
     message.id = "desk-message";
@@ -109,9 +110,14 @@
     }
 
     function poll() {
-      NLDesk.send(desk.dataset.feedUrl + "?after=" + encodeURIComponent(cursor), null, { method: "GET" }).then(function (answer) {
+      var url = desk.dataset.feedUrl + "?after=" + encodeURIComponent(cursor) + "&seen=" + seen.join(",");
+      NLDesk.send(url, null, { method: "GET" }).then(function (answer) {
         if (answer.ok === false) return;
         cursor = String(answer.cursor);
+        // Events committed late with a smaller id still arrive (the server looks back a little):
+        // remember the recent ones so they are not sent twice.
+        (answer.activity || []).forEach(function (item) { seen.push(item.id); });
+        seen = seen.filter(function (id) { return id > Number(cursor) - 20; }).slice(-20);
         addActivity(answer.activity || []);
         Object.keys(answer.rows || {}).forEach(function (id) { showRow(id, answer.rows[id]); });
         (answer.removed || []).forEach(function (id) { var row = document.getElementById("desk-entry-" + id); if (row) row.remove(); });

@@ -104,8 +104,12 @@
         var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0 ? response.json() : Promise.resolve(null);
         return json.then(function (answer) {
           if (response.status === 401 || (answer === null && response.redirected && /\/login\//.test(response.url))) {
-            say("Your session has expired: log in again to send this.", "error");
-            return loginDialog((answer && answer.error) || "Your session has expired.").then(once);
+            // Another tab may have logged in again meanwhile: ask before asking the person.
+            return refreshToken().then(function (session) {
+              if (session.authenticated) return once();
+              say("Your session has expired: log in again to send this.", "error");
+              return loginDialog((answer && answer.error) || "Your session has expired.").then(once);
+            });
           }
           if (response.status === 403 && answer && answer.csrf) {
             if (csrfRetried) return loginDialog(answer.error).then(once);
