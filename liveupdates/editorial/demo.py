@@ -100,6 +100,14 @@ MAIN_POST = {
     "slug": "russian-jets-strike-daraa-again",
     "headline": "Russian jets hit Daraa province again as a southern offensive looms",
     "summary": "A second round of Russian strikes in Daraa province this week, and reports that Moscow sought coordination with Lebanon's army and Hezbollah before a regime push in the south.",
+    "what_we_know": "\n".join(
+        (
+            "Russian aircraft struck rebel-held parts of Daraa province for the second time this week.",
+            "Moscow is reported to have asked Beirut for intelligence from the Lebanese army and Hezbollah on the border.",
+            "A regime source says fronts in the south will open soon; rebels have not confirmed any ground push.",
+            "Activists report 14 civilians killed in Douma, near Damascus; we have not verified the toll.",
+        )
+    ),
 }
 
 VIDEO = '<p><iframe src="https://www.youtube-nocookie.com/embed/{id}" title="{title}" allowfullscreen></iframe></p>'
@@ -453,6 +461,7 @@ def _post(column, spec, *, start, end, editor):
             slug=spec["slug"],
             headline=spec["headline"],
             summary=spec["summary"],
+            what_we_know=spec.get("what_we_know", ""),
             coverage_start=start,
             coverage_end=end,
             created_by=editor,
