@@ -66,6 +66,42 @@ def test_a_journalist_who_forges_publish_in_place_gets_a_draft_and_the_reason(cl
     assert "saved as a draft, but" in answer["message"] and "permission to publish" in answer["message"]
 
 
+TOKEN = "3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4e"
+
+
+def test_a_save_resent_after_its_answer_was_lost_finds_the_entry_it_made_and_posts_nothing_twice(client, editor, post):
+    client.force_login(editor)
+    first = compose(client, post, intent="publish", compose_token=TOKEN).json()
+    again = compose(client, post, intent="publish", compose_token=TOKEN)
+    assert again.status_code == 200
+    assert again.json()["entry"] == first["entry"] and "Already saved" in again.json()["message"]
+    assert Entry.objects.filter(post=post).count() == 1
+
+
+def test_two_entries_with_their_own_tokens_are_two_entries(client, journalist, post):
+    client.force_login(journalist)
+    compose(client, post, compose_token=TOKEN)
+    compose(client, post, compose_token=TOKEN.replace("3f2b", "aaaa"))
+    compose(client, post)  # the plain form and old pages send none
+    assert Entry.objects.filter(post=post).count() == 3
+
+
+def test_another_persons_token_never_hands_back_their_entry(client, journalist, editor, post):
+    client.force_login(editor)
+    compose(client, post, headline="The editor's own", compose_token=TOKEN)
+    client.force_login(journalist)
+    answer = compose(client, post, headline="The journalist's", compose_token=TOKEN).json()
+    assert Entry.objects.get(pk=answer["entry"]).created_by == journalist
+    assert "The editor's own" not in answer["row"]
+
+
+def test_a_malformed_compose_token_is_a_clear_400_and_saves_nothing(client, journalist, post):
+    client.force_login(journalist)
+    response = compose(client, post, compose_token="'; DROP TABLE")
+    assert response.status_code == 400 and "token" in response.json()["error"]
+    assert not Entry.objects.exists()
+
+
 def test_an_empty_entry_is_refused_with_the_fields_to_fix_and_nothing_is_saved(client, journalist, post):
     client.force_login(journalist)
     response = compose(client, post, body="")

@@ -179,6 +179,9 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The desk's compose box names each entry it sends (a random token kept across retries), so a
+    # save resent after its answer was lost (a 502, a dropped connection) finds the entry it made.
+    compose_token = models.CharField(max_length=36, blank=True, default="", editable=False)
 
     objects = EntryQuerySet.as_manager()
 
@@ -219,6 +222,11 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
             models.CheckConstraint(
                 condition=Q(status__in=[EntryStatus.DRAFT, EntryStatus.IN_REVIEW]) | Q(published_at__isnull=False),
                 name="published_entry_has_published_at",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "compose_token"],
+                condition=~Q(compose_token=""),
+                name="one_entry_per_compose_token",
             ),
             models.UniqueConstraint(
                 fields=["post"],

@@ -117,7 +117,7 @@ def success_message(entry, intent):
     return gettext("Your draft was saved.")
 
 
-def save_composed(*, post, form, user, intent, at=None):
+def save_composed(*, post, form, user, intent, at=None, token=""):
     """Save a valid compose form as a new entry of `post`, then submit, publish or schedule it as `intent` says.
 
     Returns (entry, problem, notes): the entry is always saved (as a draft at least);
@@ -128,6 +128,7 @@ def save_composed(*, post, form, user, intent, at=None):
     autosave of the compose box goes with it.
     """
     entry = form.save(commit=False)
+    entry.compose_token = token
     # An explicit save: lone links and pasted embed code become cards (never on an autosave).
     # Their fetches run before the transaction, which must never wait on another site.
     entry.body, notes = cards.convert_body(entry.body, user=user)

@@ -93,10 +93,23 @@ def compose(request, pk):
     if not form.is_valid():
         return _error(_("The entry was not saved: check the fields marked below."), 400, errors=_form_errors(form))
     intent = request.POST.get("intent", "draft")
+    token = request.POST.get("compose_token", "")
+    if token and not COMPOSE_TOKEN.fullmatch(token):
+        return _error(_("The desk sent a malformed token; reload the page (your text is kept)."), 400)
+    sent_before = _composed_with(request.user, token)
+    if sent_before is not None:
+        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
     at, problem, past = desk.scheduled_time(request)
     if problem:
         return _error(problem, 409 if past else 400, confirm=past)
-    entry, problem, notes = desk.save_composed(post=post, form=form, user=request.user, intent=intent, at=at)
+    try:
+        entry, problem, notes = desk.save_composed(post=post, form=form, user=request.user, intent=intent, at=at, token=token)
+    except IntegrityError:
+        # The same save, resent while the first was still being stored: answer with the first.
+        sent_before = _composed_with(request.user, token)
+        if sent_before is None:
+            raise
+        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
     entry = _displayed(entry.pk)
     return JsonResponse(
         {
@@ -107,6 +120,19 @@ def compose(request, pk):
         },
         status=200 if not problem else 409,
     )
+
+
+COMPOSE_TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _composed_with(user, token):
+    """The entry `user`'s desk already made from this compose token, if any."""
+    return Entry.objects.filter(created_by=user, compose_token=token).first() if token else None
+
+
+def _composed_answer(request, entry, message):
+    entry = _displayed(entry.pk)
+    return JsonResponse({"ok": True, "message": message, "entry": entry.pk, "row": render_row(request, entry)})
 
 
 @endpoint

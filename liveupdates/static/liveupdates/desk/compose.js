@@ -158,8 +158,16 @@
       });
       var at = form.querySelector("[name=at]");
       if (at) at.value = "";
+      token = null;  // the next entry is another entry
       forget();
       headline.focus();
+    }
+    var token = null;
+    function newToken() {
+      if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+      var b = crypto.getRandomValues(new Uint8Array(16)); b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+      var h = Array.from(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+      return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
     }
     function post(intent, confirmPast) {
       if (sending) return;
@@ -167,6 +175,9 @@
       if (e) e.updateElement();
       var data = new FormData(form);
       data.set("intent", intent);
+      // One token per entry written: a save resent after a lost answer is recognised, never posted twice.
+      if (!token) token = newToken();
+      data.set("compose_token", token);
       if (confirmPast) data.set("confirm_past", "on");
       sending = true;
       clearTimeout(timer); timer = null;
