@@ -56,6 +56,12 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (besides ::ffff:0:0/96 and 6to4):
+# NAT64's well-known prefix (64:ff9b::7f00:1 reaches 127.0.0.1 on a NAT64 network), IPv4-compatible
+# (::/96, deprecated) and SIIT's IPv4-translated (::ffff:0:0:0/96); the IPv4 inside is what is checked.
+_IPV4_EMBEDDING = [ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")]
+
+
 def is_public_address(address: str, port: int) -> bool:
     if f"{address}:{port}" in settings.NEWSROOM_FETCH_ALLOW:
         return True
@@ -65,6 +71,8 @@ def is_public_address(address: str, port: int) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
         mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is None and any(ip in network for network in _IPV4_EMBEDDING):
+            mapped = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # NAT64 / IPv4-compatible / translated: the last 32 bits
         if mapped is not None:
             ip = mapped
     return ip.is_global and not ip.is_multicast
