@@ -165,3 +165,9 @@ def test_public_addresses_inside_nat64_are_still_allowed():
 def test_loopback_spelled_as_decimal_octal_hex_short_or_ipv6_is_refused_before_any_connection(url):
     with pytest.raises(fetch.FetchError, match="private or internal"):
         fetch.get(url)
+
+
+def test_a_redirect_to_a_malformed_address_is_refused_with_a_sentence(card_server):
+    card_server.routes["/bad"] = redirect("http://[broken/")
+    with pytest.raises(fetch.FetchError):
+        fetch.get(f"{card_server.base}/bad")

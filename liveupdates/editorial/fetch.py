@@ -97,7 +97,10 @@ def get(url: str, *, max_bytes: int | None = None, accept: str = "*/*") -> Fetch
     max_bytes = max_bytes or settings.NEWSROOM_FETCH_MAX_BYTES
     deadline = time.monotonic() + settings.NEWSROOM_FETCH_TIMEOUT
     for _hop in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as error:  # "http://[" and the like, pasted or in a redirect
+            raise FetchError(_("The address %(url)s is malformed.") % {"url": url[:200]}) from error
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(_("Only web addresses (http or https) are fetched; %(url)s is not one.") % {"url": url[:200]})
         if parts.username or parts.password:
@@ -120,7 +123,10 @@ def get(url: str, *, max_bytes: int | None = None, accept: str = "*/*") -> Fetch
                 location = headers.get("location")
                 if not location:
                     raise FetchError(_("The site answered with a redirect to nowhere."))
-                url = urljoin(url, location)
+                try:
+                    url = urljoin(url, location)
+                except ValueError as error:
+                    raise FetchError(_("The site redirected to a malformed address.")) from error
                 continue
             body = _read_capped(stream, headers, max_bytes, deadline)
             return Fetched(url=url, status=status, content_type=headers.get("content-type", ""), body=body)
