@@ -17,8 +17,8 @@ from liveupdates.delivery import live
 from liveupdates.editorial import cards, workflow
 from liveupdates.models import Card, Citation, Entry, LiveEvent, Source, SourceAccount
 
-from .factories import EntryFactory, SourceFactory
 from .card_server import page, redirect
+from .factories import EntryFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
