@@ -137,7 +137,16 @@ def test_only_plain_web_addresses_are_fetched(url):
 
 @pytest.mark.parametrize(
     "address",
-    ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.1", "::7f00:1", "::a9fe:a9fe", "::ffff:0:7f00:1"],
+    [
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::10.0.0.1",
+        "64:ff9b:1::a00:1",
+        "::7f00:1",
+        "::a9fe:a9fe",
+        "::ffff:0:7f00:1",
+        "fec0::1",
+    ],
 )
 def test_private_addresses_inside_nat64_ipv4_compatible_and_translated_ipv6_forms_are_refused(address):
     assert not fetch.is_public_address(address, 80)

@@ -60,6 +60,7 @@ def resolve(host: str, port: int) -> list[str]:
 # NAT64's well-known prefix (64:ff9b::7f00:1 reaches 127.0.0.1 on a NAT64 network), IPv4-compatible
 # (::/96, deprecated) and SIIT's IPv4-translated (::ffff:0:0:0/96); the IPv4 inside is what is checked.
 _IPV4_EMBEDDING = [ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")]
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own translator, to any IPv4 inside
 
 
 def is_public_address(address: str, port: int) -> bool:
@@ -75,6 +76,8 @@ def is_public_address(address: str, port: int) -> bool:
             mapped = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # NAT64 / IPv4-compatible / translated: the last 32 bits
         if mapped is not None:
             ip = mapped
+    if isinstance(ip, ipaddress.IPv6Address) and (ip.is_site_local or ip in _LOCAL_NAT64):
+        return False  # fec0::/10 (deprecated, still routed inside some sites); NAT64's local-use prefix
     return ip.is_global and not ip.is_multicast
 
 
