@@ -286,10 +286,15 @@ def recognise(text: str) -> Link:
         raise NotRecognised(_("Paste a link to a post, video or article."))
     if len(text) > MAX_LENGTH:
         raise NotRecognised(_("This is too long to be a link or an embed code; paste the post's own link."))
-    if "<" in text:
-        return _from_embed(text)
-    if any(ch.isspace() for ch in text):
-        raise NotRecognised(_("A card needs a link alone; this text has spaces in it. Paste just the address."))
-    if "://" not in text and re.match(r"^(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+/", text, re.I):
-        text = "https://" + text  # "youtu.be/…" as people type it
-    return _url_link(text)
+    try:
+        if "<" in text:
+            return _from_embed(text)
+        if any(ch.isspace() for ch in text):
+            raise NotRecognised(_("A card needs a link alone; this text has spaces in it. Paste just the address."))
+        if "://" not in text and re.match(r"^(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+/", text, re.I):
+            text = "https://" + text  # "youtu.be/…" as people type it
+        return _url_link(text)
+    except NotRecognised:
+        raise
+    except ValueError as error:  # urlsplit: "http://[" and the like
+        raise NotRecognised(_("This address is malformed; copy the whole address again from the browser.")) from error

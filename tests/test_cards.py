@@ -17,6 +17,7 @@ from liveupdates.delivery import live
 from liveupdates.editorial import cards, workflow
 from liveupdates.models import Card, Citation, Entry, LiveEvent, Source, SourceAccount
 
+from .card_server import page, redirect
 from .factories import EntryFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -410,3 +411,17 @@ def test_the_desk_shows_a_drafts_card_image_from_the_staff_only_address(client, 
     client.logout()
     assert client.get(staff_image).status_code == 302  # to the login page
     assert client.get(card.image_url()).status_code == 404  # and never from the public address while a draft
+
+
+def test_a_cited_page_whose_image_address_is_malformed_still_becomes_a_card_without_its_image(card_server, journalist):
+    card_server.routes["/page/article/bad-image"] = lambda h: h._send(
+        200, page("A page", "Its words", "http://[broken/"), "text/html; charset=utf-8"
+    )
+    card = cards.archive(f"{card_server.base}/page/article/bad-image", user=journalist)
+    assert card.title == "A page" and not card.image
+
+
+def test_a_cited_address_that_redirects_to_a_malformed_one_still_becomes_a_card_with_the_reason(card_server, journalist):
+    card_server.routes["/page/article/bad-redirect"] = redirect("http://[broken/")
+    card = cards.archive(f"{card_server.base}/page/article/bad-redirect", user=journalist)
+    assert card.pk and card.fetch_error

@@ -133,3 +133,50 @@ def test_too_many_redirects_are_refused(card_server):
 def test_only_plain_web_addresses_are_fetched(url):
     with pytest.raises(fetch.FetchError):
         fetch.get(url)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::10.0.0.1",
+        "64:ff9b:1::a00:1",
+        "::7f00:1",
+        "::a9fe:a9fe",
+        "::ffff:0:7f00:1",
+        "fec0::1",
+    ],
+)
+def test_private_addresses_inside_nat64_ipv4_compatible_and_translated_ipv6_forms_are_refused(address):
+    assert not fetch.is_public_address(address, 80)
+
+
+def test_public_addresses_inside_nat64_are_still_allowed():
+    assert fetch.is_public_address("64:ff9b::5db8:d822", 443)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://0x7f.1/",
+        "http://127.1/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:7f00:1]/",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "http://localhost/",
+    ],
+)
+def test_loopback_spelled_as_decimal_octal_hex_short_or_ipv6_is_refused_before_any_connection(url):
+    with pytest.raises(fetch.FetchError, match="private or internal"):
+        fetch.get(url)
+
+
+def test_a_redirect_to_a_malformed_address_is_refused_with_a_sentence(card_server):
+    card_server.routes["/bad"] = redirect("http://[broken/")
+    with pytest.raises(fetch.FetchError):
+        fetch.get(f"{card_server.base}/bad")

@@ -255,3 +255,19 @@ def test_videos_are_marked_as_videos_and_posts_are_not():
     assert recognise(YT).is_video
     assert recognise("https://vimeo.com/143123456").is_video
     assert not recognise("https://t.me/smartnewsagency/4512").is_video
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://[",
+        "https://[::1/post",
+        "https://example.org]/",
+        '<iframe src="https://[/embed"></iframe>',
+        "https://www.facebook.com/plugins/post.php?href=https://[",
+    ],
+)
+def test_a_malformed_address_is_refused_with_a_sentence_never_an_error_page(text):
+    with pytest.raises(NotRecognised) as refused:
+        recognise(text)
+    assert str(refused.value).endswith(".")

@@ -190,7 +190,10 @@ def lookup(link: links.Link) -> dict:
         raise fetch.FetchError(_gone(page.status))
     found = _from_page(page, link)
     if found.get("image"):
-        found["image"] = _absolute(found["image"], page.url)
+        try:
+            found["image"] = _absolute(found["image"], page.url)
+        except ValueError:  # a malformed image address: the card is kept without its image
+            found["image"] = ""
     return found
 
 

@@ -56,6 +56,13 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (besides ::ffff:0:0/96 and 6to4):
+# NAT64's well-known prefix (64:ff9b::7f00:1 reaches 127.0.0.1 on a NAT64 network), IPv4-compatible
+# (::/96, deprecated) and SIIT's IPv4-translated (::ffff:0:0:0/96); the IPv4 inside is what is checked.
+_IPV4_EMBEDDING = [ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")]
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own translator, to any IPv4 inside
+
+
 def is_public_address(address: str, port: int) -> bool:
     if f"{address}:{port}" in settings.NEWSROOM_FETCH_ALLOW:
         return True
@@ -65,8 +72,12 @@ def is_public_address(address: str, port: int) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
         mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is None and any(ip in network for network in _IPV4_EMBEDDING):
+            mapped = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # NAT64 / IPv4-compatible / translated: the last 32 bits
         if mapped is not None:
             ip = mapped
+    if isinstance(ip, ipaddress.IPv6Address) and (ip.is_site_local or ip in _LOCAL_NAT64):
+        return False  # fec0::/10 (deprecated, still routed inside some sites); NAT64's local-use prefix
     return ip.is_global and not ip.is_multicast
 
 
@@ -89,7 +100,10 @@ def get(url: str, *, max_bytes: int | None = None, accept: str = "*/*") -> Fetch
     max_bytes = max_bytes or settings.NEWSROOM_FETCH_MAX_BYTES
     deadline = time.monotonic() + settings.NEWSROOM_FETCH_TIMEOUT
     for _hop in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as error:  # "http://[" and the like, pasted or in a redirect
+            raise FetchError(_("The address %(url)s is malformed.") % {"url": url[:200]}) from error
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(_("Only web addresses (http or https) are fetched; %(url)s is not one.") % {"url": url[:200]})
         if parts.username or parts.password:
@@ -112,7 +126,10 @@ def get(url: str, *, max_bytes: int | None = None, accept: str = "*/*") -> Fetch
                 location = headers.get("location")
                 if not location:
                     raise FetchError(_("The site answered with a redirect to nowhere."))
-                url = urljoin(url, location)
+                try:
+                    url = urljoin(url, location)
+                except ValueError as error:
+                    raise FetchError(_("The site redirected to a malformed address.")) from error
                 continue
             body = _read_capped(stream, headers, max_bytes, deadline)
             return Fetched(url=url, status=status, content_type=headers.get("content-type", ""), body=body)
