@@ -332,6 +332,8 @@ for _origin in NEWSROOM_EMBED_ORIGINS:
             f"NEWSROOM_EMBED_ORIGINS: {_origin!r} is not an origin. Give each site as scheme://host[:port], "
             "with no path, separated by commas."
         )
+# New push subscriptions one client address may make in an hour (liveupdates/site/alerts.py).
+NEWSROOM_ALERT_SUBSCRIBES_PER_HOUR = int(env("NEWSROOM_ALERT_SUBSCRIBES_PER_HOUR", "20"))
 # Web Push alerts (liveupdates/delivery/push.py). Our own VAPID key: `manage.py vapid_keys`
 # writes one (make run does, into .vapid/, which git ignores); production names its file.
 NEWSROOM_VAPID_PRIVATE_KEY_FILE = env(

@@ -119,6 +119,20 @@ def test_a_reader_subscribes_from_our_own_page(client, service, post):
     assert not response.cookies
 
 
+def test_one_address_inventing_endpoints_is_stopped_after_the_hours_allowance_and_others_are_not(client, service, post, settings):
+    settings.NEWSROOM_ALERT_SUBSCRIBES_PER_HOUR = 3
+    for n in range(3):
+        assert subscribe(client, post, Browser(service, f"flood-{n}")).status_code == 201
+    refused = subscribe(client, post, Browser(service, "flood-3"))
+    assert refused.status_code == 429 and "try again" in refused.json()["error"]
+    assert PushSubscription.objects.count() == 3
+    assert subscribe(client, post, Browser(service, "other"), REMOTE_ADDR="192.0.2.7").status_code == 201
+    # A reader changing their choice is not a new subscription.
+    browser = Browser(service, "flood-0")
+    browser.endpoint = PushSubscription.objects.order_by("pk").first().endpoint
+    assert subscribe(client, post, browser, key_events_only=True).status_code == 201
+
+
 def test_subscribing_twice_keeps_one_subscription_with_the_latest_choice(client, service, post):
     browser = Browser(service, "a")
     subscribe(client, post, browser)

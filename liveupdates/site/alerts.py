@@ -9,7 +9,9 @@ endpoint to a post, or drop one) is refused by checking, strictly, that the requ
 comes from our own page: the Origin header must be our own origin, and the body must be
 JSON (a cross-site form cannot send it, and a cross-site fetch of JSON needs a CORS
 preflight we never grant). The endpoint must belong to a known push service, so this
-server is never made to call an address a client chose.
+server is never made to call an address a client chose. A script can still forge our
+Origin, so new subscriptions are also counted per client address (NEWSROOM_ALERT_SUBSCRIBES_PER_HOUR):
+a flood of invented endpoints is refused instead of filling the table and the sending queue.
 """
 
 import base64
@@ -17,6 +19,7 @@ import binascii
 import json
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -26,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from liveupdates.delivery import push
 from liveupdates.models import LivePost, PushSubscription
+from newsroom.clientip import client_ip
 
 MAX_BODY = 4096
 
@@ -67,6 +71,21 @@ def _read(request):
     return data, None
 
 
+def _too_many_new_subscriptions(request):
+    """Count one new subscription for the sender's address; True once the hour's allowance is spent.
+
+    Kept in the shared cache for an hour. If the cache is down the request is let
+    through: an alert subscription names no reader and publishes nothing.
+    """
+    key = f"alerts:new:{client_ip(request)}"
+    try:
+        cache.add(key, 0, timeout=3600)
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr, or the cache dropped it
+        return False
+    return count is not None and count > settings.NEWSROOM_ALERT_SUBSCRIBES_PER_HOUR
+
+
 @csrf_exempt  # see the module's docstring: Origin is checked strictly instead
 @require_POST
 def subscribe(request, slug):
@@ -83,6 +102,9 @@ def subscribe(request, slug):
     if not (_b64url_bytes(keys.get("p256dh"), 65) and _b64url_bytes(keys.get("auth"), 16)):
         return _refused(_("The subscription's keys are missing or malformed."))
     key_events_only = data.get("key_events_only") is True
+    known = PushSubscription.objects.filter(post=post, endpoint=endpoint).exists()
+    if not known and _too_many_new_subscriptions(request):
+        return _refused(_("Too many alert requests from this address; try again in an hour."), status=429)
     PushSubscription.objects.update_or_create(
         post=post,
         endpoint=endpoint,
