@@ -11,6 +11,7 @@
   var HEADER = "newsroom-desk";
   var token = null;
   var loggingIn = null;
+  var logins = 0;  // logins completed in this page: a "not logged in" that predates one is stale
 
   function root() { return document.querySelector("[data-session-url]"); }
   function csrfToken() {
@@ -64,6 +65,7 @@
           document.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach(function (input) { input.value = token; });
           dialog.close();
           dialog.remove();
+          logins += 1;
           loggingIn = null;
           resolve();
         }).catch(function () {
@@ -105,8 +107,10 @@
         return json.then(function (answer) {
           if (response.status === 401 || (answer === null && response.redirected && /\/login\//.test(response.url))) {
             // Another tab may have logged in again meanwhile: ask before asking the person.
+            // A request refused before this page's own login finished is simply sent again.
+            var seen = logins;
             return refreshToken().then(function (session) {
-              if (session.authenticated) return once();
+              if (session.authenticated || logins !== seen) return once();
               say("Your session has expired: log in again to send this.", "error");
               return loginDialog((answer && answer.error) || "Your session has expired.").then(once);
             });
@@ -114,8 +118,9 @@
           if (response.status === 403 && answer && answer.csrf) {
             if (csrfRetried) return loginDialog(answer.error).then(once);
             csrfRetried = true;
+            var before = logins;
             return refreshToken().then(function (session) {
-              if (!session.authenticated) return loginDialog("Your session has expired.").then(once);
+              if (!session.authenticated && logins === before) return loginDialog("Your session has expired.").then(once);
               return once();
             });
           }
