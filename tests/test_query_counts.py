@@ -66,6 +66,15 @@ def pages(post):
         "/api/places",
         "/api/sources",
         "/api/columns",
+        # The live page everywhere (issue 15): embeds, teasers and the readers' controls.
+        f"/live/{slug}/embed/",
+        f"/live/{slug}/teaser/",
+        post.get_absolute_url() + "?order=oldest",
+        post.get_absolute_url() + "?key=1",
+        post.get_absolute_url() + "?tag=shared",
+        post.get_absolute_url() + "?place=shared-place",
+        post.get_absolute_url() + "?author=shared-author",
+        f"/teasers.json?posts={slug}",
     ]
 
 
