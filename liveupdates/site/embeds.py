@@ -29,11 +29,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from liveupdates.delivery import fragments, live
+from liveupdates.delivery import fragments
 from liveupdates.models import Entry, LivePost
 from liveupdates.site import teasers
 from liveupdates.site.pagination import page_of
-from liveupdates.site.views import PAGE_MAX_AGE, POLL_MAX_AGE, conditional
+from liveupdates.site.views import PAGE_MAX_AGE, POLL_MAX_AGE, conditional, public_post_with_cursor
 
 EMBED_ENTRIES = 20  # the newest entries an embed shows; the rest are a link away
 THEMES = ("light", "dark", "auto")
@@ -56,16 +56,11 @@ def theme_of(request):
     return theme if theme in THEMES else "auto"
 
 
-def _public_post(slug):
-    posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
-    return get_object_or_404(posts, slug=slug)
-
-
 @require_safe
 @xframe_options_exempt
 def post_embed(request, slug):
     """A live post for another site's iframe: its newest entries, then live updates."""
-    post = _public_post(slug)
+    post = public_post_with_cursor(slug)
     page = page_of(Entry.objects.on_page().for_post(post).only(*fragments.LISTED_FIELDS), size=EMBED_ENTRIES)
     fragments.attach_html(page.entries)
     html = render_to_string(

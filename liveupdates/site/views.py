@@ -72,6 +72,17 @@ def _post_context(request, post, entries, listed=None, live_cursor=0, structured
     }
 
 
+def public_post_with_cursor(slug):
+    """The public post at `slug` (else 404), with `live_cursor`: the latest live event it has.
+
+    The cursor is read with the post, before the entries: an event appended in between is
+    then replayed to the page (and applied idempotently) rather than lost. The live page and
+    the embed both start from here.
+    """
+    posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
+    return get_object_or_404(posts, slug=slug)
+
+
 def post_detail(request, slug):
     """A live post: built from the database on every request, from fragments and parts whose keys it reads.
 
@@ -81,10 +92,7 @@ def post_detail(request, slug):
     names the live event it shows (its cursor), so whatever happens after it
     reaches the reader through the stream or the poll.
     """
-    # The cursor is read with the post, before the entries: an event appended in between is
-    # then replayed to the page (and applied idempotently) rather than lost.
-    posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
-    post = get_object_or_404(posts, slug=slug)
+    post = public_post_with_cursor(slug)
     controls = readers.from_request(request)
     if controls is not None:  # oldest first, or filtered: built in full, noindex (site/readers.py)
         return conditional(request, readers.page(request, post, controls, post.live_cursor), max_age=PAGE_MAX_AGE)
