@@ -582,3 +582,30 @@ def test_two_editors_pinning_at_once_leave_readers_with_what_a_fresh_page_shows(
             problems.append(f"run {run}: {error}")
         assert Entry.objects.filter(post=post, is_pinned=True).count() <= 1
     assert not problems, "\n".join(problems)
+
+
+# --- The desk's compose box: one entry per token, however the retries race --------------------
+
+
+def test_two_copies_of_one_desk_save_racing_make_one_entry_and_both_answers_name_it(journalist):
+    post = LivePostFactory()
+    token = str(uuid.uuid4())
+    url = reverse("admin:liveupdates_livepost_desk_compose", args=[post.pk])
+    barrier = threading.Barrier(2, timeout=THREAD_TIMEOUT)
+
+    def send():
+        client = Client()
+        client.force_login(journalist)
+        barrier.wait()
+        response = client.post(
+            url,
+            {"headline": "Shelling in Busra", "body": f"<p>{words()}</p>", "compose_token": token},
+            HTTP_X_REQUESTED_WITH="newsroom-desk",
+        )
+        return response.status_code, response.json()["entry"]
+
+    first, second = run_together(Worker(send), Worker(send))
+    assert first.error is None and second.error is None, (first.error, second.error)
+    assert first.value[0] == second.value[0] == 200
+    assert first.value[1] == second.value[1]
+    assert Entry.objects.filter(post=post, compose_token=token).count() == 1
