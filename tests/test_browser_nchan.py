@@ -70,6 +70,11 @@ def nchan_proxy(asgi_server, settings):
     proxy.remove()
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="Known defect, issue 16 (open): 1 run in 3 on a clean clone, the reader did not catch up from the poll "
+    "after nginx restarted with the relay down (nchan no longer stores messages); under investigation.",
+)
 def test_a_reader_follows_through_nchan_and_catches_up_after_nginx_restarts_while_the_relay_was_down(
     asgi_server,
     nchan_proxy,
