@@ -38,10 +38,12 @@ from liveupdates.models import (
     Citation,
     Correction,
     CorrectionKind,
+    EditProposal,
     Entry,
     EntryStatus,
     LivePost,
     PostStatus,
+    ProposalStatus,
     WorkflowEvent,
     status_label,
     touch_columns,
@@ -127,6 +129,21 @@ def can_discard(user: User | None, entry: Entry) -> bool:
     return entry.created_by_id == user.pk or user.has_perm("liveupdates.review_entry")
 
 
+def can_propose_edit(user: User | None, entry: Entry) -> bool:
+    """A published entry's author may propose new words; an editor decides (approve_edit)."""
+    return (
+        entry.status == PUBLISHED
+        and _is_staff(user)
+        and entry.created_by_id == user.pk
+        and user.has_perm("liveupdates.change_entry")
+    )
+
+
+def can_decide_edit(user: User | None) -> bool:
+    """Approve or refuse a proposed edit: those who may publish, since an approval changes public words."""
+    return _is_staff(user) and user.has_perm("liveupdates.publish_entry")
+
+
 def can_restore_post(user: User | None) -> bool:
     return _is_staff(user) and user.has_perm("liveupdates.change_livepost")
 
@@ -172,6 +189,7 @@ class Allowed:
     discard: bool = False
     verify: bool = False
     propose_verification: bool = False
+    propose_edit: bool = False
 
     @property
     def any(self) -> bool:
@@ -191,6 +209,7 @@ def allowed_actions(user: User, entry: Entry) -> Allowed:
         discard=can_discard(user, entry),
         verify=entry.status != WITHDRAWN and can_verify(user),
         propose_verification=entry.status != WITHDRAWN and can_propose_verification(user, entry),
+        propose_edit=can_propose_edit(user, entry),
     )
 
 
@@ -345,6 +364,11 @@ def withdraw(*, entry: Entry, user: User, reason: str, public_note: str = "") ->
         action="withdrawn",
         note=reason,
         changes={"status": WITHDRAWN, "is_pinned": False, "removal_note": public_note},
+    )
+    # Nothing may stay "waiting" on words readers no longer see: an approval now would
+    # be refused anyway, and the queue must not offer it.
+    EditProposal.objects.filter(entry=entry, status=ProposalStatus.WAITING).update(
+        status=ProposalStatus.SUPERSEDED, decided_by=user, decided_at=timezone.now(), editor_note=reason
     )
     _announce_now(entry)
     return entry
@@ -548,6 +572,173 @@ def _messages(error: Exception) -> list[str]:
     if isinstance(error, ValidationError):
         return error.messages
     return [_("its address is now used by another live post.")]
+
+
+# --- Proposed edits: a journalist fixes their own published entry ------------------------------
+
+# The most text one save keeps anywhere on the desk (desk_api.AUTOSAVE_MAX_CHARS): entries
+# themselves are bounded only by the request size, which a proposal must not outgrow.
+PROPOSAL_MAX_CHARS = 1_000_000
+HEADLINE_MAX_CHARS = 200
+
+
+def _locked_proposal(proposal: EditProposal) -> tuple[EditProposal, Entry]:
+    """The proposal and its entry, locked in that order (entry first, as withdraw's UPDATE takes it)."""
+    entry = Entry.objects.select_for_update().get(pk=proposal.entry_id)
+    locked = EditProposal.objects.select_for_update().select_related("author").get(pk=proposal.pk)
+    return locked, entry
+
+
+def _proposal_event(entry: Entry, *, user: User, action: str, note: str = "") -> None:
+    WorkflowEvent.objects.create(
+        entry=entry, action=action, from_status=entry.status, to_status=entry.status, actor=user, note=note
+    )
+
+
+def _refuse_unless_waiting(proposal: EditProposal) -> None:
+    _refuse_unless(
+        proposal.status == ProposalStatus.WAITING,
+        _("This proposed edit is no longer waiting: it was %(status)s. Reload the page to see where it stands.")
+        % {"status": str(ProposalStatus(proposal.status).label).lower()},
+    )
+
+
+@transaction.atomic
+def propose_edit(*, entry: Entry, user: User, headline: str, body: str) -> EditProposal:
+    """Propose new words for one's own published entry; readers keep the old ones until an editor approves.
+
+    A proposal waiting on the same entry is replaced (closed as superseded): the
+    newest words are what the author wants reviewed. The text is sanitised as
+    any entry's, and held to the same rules a publication is (text, alt text).
+    """
+    entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("given a proposed edit (only a published entry is)")))
+    _refuse_unless(
+        can_propose_edit(user, entry),
+        _("Only the entry's author can propose an edit to it. Editors change published entries directly."),
+    )
+    headline = richtext.plain_line(headline or "")
+    _refuse_unless(len(headline) <= HEADLINE_MAX_CHARS, _("Keep the headline under 200 characters."))
+    body = body or ""
+    _refuse_unless(
+        len(body) <= PROPOSAL_MAX_CHARS,
+        _("This text is over %(max)s characters. Split it into several entries.") % {"max": f"{PROPOSAL_MAX_CHARS:,}"},
+    )
+    body = richtext.sanitize(body)
+    _refuse_unless(
+        richtext.plain_text(body) or "<img" in body or "<iframe" in body,
+        _("The proposed text is empty. Write the words readers should see."),
+    )
+    _refuse_unless(
+        not richtext.images_without_alt(body),
+        _("An image in the proposed text has no alternative text. Describe it, then propose the edit."),
+    )
+    _refuse_unless(
+        (headline, body) != (entry.headline, richtext.sanitize(entry.body)),
+        _("The proposed words are the same as the published entry. Change something, or cancel."),
+    )
+    now = timezone.now()
+    EditProposal.objects.select_for_update().filter(entry=entry, status=ProposalStatus.WAITING).update(
+        status=ProposalStatus.SUPERSEDED, decided_at=now
+    )
+    proposal = EditProposal.objects.create(entry=entry, author=user, headline=headline, body=body, base_version=entry.version)
+    # A new proposal answers the editor's last refusal: its note leaves "Returned to you".
+    EditProposal.objects.filter(entry=entry, author=user, status=ProposalStatus.REFUSED, acknowledged_at__isnull=True).update(
+        acknowledged_at=now
+    )
+    _proposal_event(entry, user=user, action="edit_proposed")
+    return proposal
+
+
+@transaction.atomic
+def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
+    """Apply a proposed edit to the published entry, as an editor's own edit is applied.
+
+    Refused when the entry changed since the proposal was made (another edit,
+    a restored revision): approving would silently undo that change. The
+    editor reads the entry again and refuses with a note, or edits it directly.
+    """
+    _refuse_unless(can_decide_edit(user), _("Only editors can approve a proposed edit."))
+    proposal, entry = _locked_proposal(proposal)
+    _refuse_unless_waiting(proposal)
+    _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("changed by a proposed edit")))
+    _refuse_unless(
+        entry.version == proposal.base_version,
+        _(
+            "The entry changed after this edit was proposed, so approving it would undo that change. "
+            "Read the entry again, then refuse the proposal with a note or edit the entry yourself."
+        ),
+    )
+    now = timezone.now()
+    entry.headline, entry.body = proposal.headline, richtext.sanitize(proposal.body)
+    Entry.objects.filter(pk=entry.pk).update(
+        headline=entry.headline, body=entry.body, version=F("version") + 1, updated_by=user, updated_at=now
+    )
+    entry.refresh_from_db(fields=["version", "updated_at", "updated_by"])
+    EditProposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.APPROVED, decided_by=user, decided_at=now)
+    proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.APPROVED, user, now
+    _proposal_event(entry, user=user, action="edit_approved", note=who_name(proposal.author))
+    # The editor's edit path from here: cards bound, revision, "Updated", live readers told.
+    from liveupdates.editorial import cards
+
+    cards.attach(entry, user=user)
+    record_edit(
+        entry=entry,
+        user=user,
+        created=False,
+        comment=_("Approved the edit proposed by %(who)s") % {"who": who_name(proposal.author)},
+    )
+    return entry
+
+
+@transaction.atomic
+def refuse_edit(*, proposal: EditProposal, user: User, note: str) -> EditProposal:
+    """Refuse a proposed edit with a note for its author; the entry stays as readers see it."""
+    _refuse_unless(can_decide_edit(user), _("Only editors can refuse a proposed edit."))
+    note = (note or "").strip()
+    _refuse_unless(note, _("Write a note telling the author why, before refusing the proposed edit."))
+    _refuse_unless(len(note) <= 2000, _("Keep the note under 2,000 characters."))
+    proposal, entry = _locked_proposal(proposal)
+    _refuse_unless_waiting(proposal)
+    now = timezone.now()
+    EditProposal.objects.filter(pk=proposal.pk).update(
+        status=ProposalStatus.REFUSED, decided_by=user, decided_at=now, editor_note=note
+    )
+    proposal.status, proposal.decided_by, proposal.decided_at, proposal.editor_note = ProposalStatus.REFUSED, user, now, note
+    _proposal_event(entry, user=user, action="edit_refused", note=note)
+    return proposal
+
+
+@transaction.atomic
+def withdraw_proposal(*, proposal: EditProposal, user: User) -> EditProposal:
+    """Its author takes back a waiting proposal; the entry stays as readers see it."""
+    _refuse_unless(
+        _is_staff(user) and proposal.author_id == user.pk, _("Only the journalist who proposed this edit can withdraw it.")
+    )
+    proposal, entry = _locked_proposal(proposal)
+    now = timezone.now()
+    _refuse_unless_waiting(proposal)
+    EditProposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.WITHDRAWN, decided_by=user, decided_at=now)
+    proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.WITHDRAWN, user, now
+    _proposal_event(entry, user=user, action="edit_withdrawn")
+    return proposal
+
+
+@transaction.atomic
+def put_away_refusal(*, proposal: EditProposal, user: User) -> EditProposal:
+    """Its author has read the editor's note on a refused proposal: it leaves "Returned to you"."""
+    _refuse_unless(
+        _is_staff(user) and proposal.author_id == user.pk, _("Only the journalist who proposed this edit can put it away.")
+    )
+    _refuse_unless(proposal.status == ProposalStatus.REFUSED, _("Only a refused proposal can be put away."))
+    EditProposal.objects.filter(pk=proposal.pk, acknowledged_at__isnull=True).update(acknowledged_at=timezone.now())
+    return proposal
+
+
+def who_name(user: User | None) -> str:
+    if user is None:
+        return _("Someone")
+    return user.get_full_name() or user.get_username()
 
 
 # --- Live post actions ---------------------------------------------------------

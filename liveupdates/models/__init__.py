@@ -7,6 +7,7 @@ from liveupdates.models.live import LiveEvent
 from liveupdates.models.people import Author
 from liveupdates.models.places import Place
 from liveupdates.models.posts import LivePost, PostStatus, public_post_q, touch_columns
+from liveupdates.models.proposals import EditProposal, ProposalStatus
 from liveupdates.models.push import PushSent, PushSubscription
 from liveupdates.models.sources import Source, SourceAccount, normalise_account
 from liveupdates.models.tags import TaggedEntry
@@ -24,6 +25,8 @@ __all__ = [
     "Citation",
     "Column",
     "Correction",
+    "EditProposal",
+    "ProposalStatus",
     "CorrectionKind",
     "Entry",
     "EntryStatus",

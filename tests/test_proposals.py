@@ -1,0 +1,285 @@
+"""Proposed edits: a journalist fixes their own published entry, an editor decides, readers see nothing until then."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from liveupdates.delivery import live
+from liveupdates.editorial import workflow
+from liveupdates.models import EditProposal, Entry, EntryStatus, LiveEvent, ProposalStatus, WorkflowEvent
+
+from .factories import EntryFactory, PublishedEntryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_WORDS = "Zanzibarquill"  # a word no fixture, template or page contains
+
+
+@pytest.fixture
+def published(journalist, post):
+    entry = PublishedEntryFactory(
+        post=post, created_by=journalist, headline="Strikes on Daraa", body="<p>Jets struck Sukayk at dawn.</p>"
+    )
+    live.announce_entry(entry.pk)
+    return Entry.objects.get(pk=entry.pk)
+
+
+def propose(entry, user, *, headline="Strikes on Daraa", body=f"<p>Jets struck Sukayk at noon, {NEW_WORDS} says.</p>"):
+    return workflow.propose_edit(entry=entry, user=user, headline=headline, body=body)
+
+
+def published_at():
+    return timezone.now() - timedelta(minutes=5)
+
+
+def fresh(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+def events(entry, action):
+    return list(WorkflowEvent.objects.filter(entry=entry, action=action))
+
+
+# --- Proposing ---------------------------------------------------------------------------------------
+
+
+def test_the_author_proposes_an_edit_and_the_published_entry_keeps_its_words(journalist, published):
+    proposal = propose(published, journalist)
+    entry = fresh(published)
+    assert proposal.status == ProposalStatus.WAITING and proposal.base_version == published.version
+    assert entry.body == "<p>Jets struck Sukayk at dawn.</p>" and entry.version == published.version
+    assert entry.revised_at is None and not entry.live_pending
+    assert [e.actor for e in events(entry, "edit_proposed")] == [journalist]
+
+
+def test_a_proposed_text_is_sanitised_like_any_entry(journalist, published):
+    proposal = propose(published, journalist, body='<p onclick="steal()">Noon<script>alert(1)</script></p>')
+    assert fresh(proposal).body == "<p>Noon</p>"
+
+
+def test_a_second_proposal_replaces_the_waiting_one(journalist, published):
+    first = propose(published, journalist)
+    second = propose(published, journalist, body="<p>Jets struck Sukayk twice.</p>")
+    assert fresh(first).status == ProposalStatus.SUPERSEDED
+    assert fresh(second).status == ProposalStatus.WAITING
+    assert EditProposal.objects.waiting().filter(entry=published).count() == 1
+
+
+def test_the_database_refuses_two_waiting_proposals_on_one_entry(journalist, published):
+    propose(published, journalist)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EditProposal.objects.create(entry=published, author=journalist, headline="", body="<p>x</p>", base_version=1)
+
+
+def test_a_journalist_cannot_propose_an_edit_to_a_colleagues_entry(other_journalist, published):
+    with pytest.raises(workflow.WorkflowError, match="Only the entry's author can propose"):
+        propose(published, other_journalist)
+    assert not EditProposal.objects.exists()
+
+
+def test_an_editor_edits_directly_instead_of_proposing(editor, published):
+    with pytest.raises(workflow.WorkflowError, match="Editors change published entries directly"):
+        propose(published, editor)
+
+
+def test_an_inactive_author_cannot_propose(journalist, published):
+    journalist.is_active = False
+    journalist.save()
+    with pytest.raises(workflow.WorkflowError, match="Only the entry's author"):
+        propose(published, journalist)
+
+
+@pytest.mark.parametrize("status", [EntryStatus.DRAFT, EntryStatus.IN_REVIEW, EntryStatus.WITHDRAWN])
+def test_only_a_published_entry_takes_a_proposed_edit(journalist, post, status):
+    extra = {"published_at": published_at()} if status == EntryStatus.WITHDRAWN else {}
+    entry = EntryFactory(post=post, created_by=journalist, status=status, **extra)
+    with pytest.raises(workflow.WorkflowError, match="only a published entry is"):
+        propose(entry, journalist)
+    assert not EditProposal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("headline", "body", "message"),
+    [
+        ("", "<p>   </p>", "The proposed text is empty"),
+        ("", "<script>x</script>", "The proposed text is empty"),
+        ("x" * 201, "<p>Fine.</p>", "under 200 characters"),
+        ("", '<p>Look:</p><img src="/media/a.jpg">', "no alternative text"),
+        ("Strikes on Daraa", "<p>Jets struck Sukayk at dawn.</p>", "the same as the published entry"),
+        ("", "<p>" + "a" * workflow.PROPOSAL_MAX_CHARS + "</p>", "Split it into several entries"),
+    ],
+)
+def test_a_bad_proposal_is_refused_with_a_reason(journalist, published, headline, body, message):
+    with pytest.raises(workflow.WorkflowError, match=message):
+        propose(published, journalist, headline=headline, body=body)
+    assert not EditProposal.objects.exists()
+
+
+# --- Approving --------------------------------------------------------------------------------------
+
+
+def test_an_editor_approves_and_readers_get_the_new_words_as_an_edit(editor, journalist, published):
+    proposal = propose(published, journalist, headline="Strikes on Daraa at noon")
+    workflow.approve_edit(proposal=proposal, user=editor)
+    entry = fresh(published)
+    assert NEW_WORDS in entry.body and entry.headline == "Strikes on Daraa at noon"
+    assert entry.version == published.version + 1 and entry.updated_by == editor
+    assert entry.revised_at is not None  # readers see "Updated"
+    assert fresh(proposal).status == ProposalStatus.APPROVED and fresh(proposal).decided_by == editor
+    assert events(entry, "edited") and events(entry, "edit_approved")
+    live.announce(entry.post_id)
+    update = LiveEvent.objects.filter(entry=entry, kind=live.UPDATE).order_by("-pk").first()
+    assert update is not None and NEW_WORDS in json.dumps(update.payload)
+
+
+def test_a_journalist_cannot_approve_their_own_proposal(journalist, published):
+    proposal = propose(published, journalist)
+    with pytest.raises(workflow.WorkflowError, match="Only editors can approve"):
+        workflow.approve_edit(proposal=proposal, user=journalist)
+    assert fresh(proposal).status == ProposalStatus.WAITING and NEW_WORDS not in fresh(published).body
+
+
+def test_an_approval_after_the_entry_changed_is_refused_and_the_change_survives(editor, journalist, published):
+    proposal = propose(published, journalist)
+    # An editor edits the entry meanwhile, as the admin's form does (version bump, then record).
+    Entry.objects.filter(pk=published.pk).update(body="<p>Editor's fix.</p>", version=published.version + 1)
+    with pytest.raises(workflow.WorkflowError, match="The entry changed after this edit was proposed"):
+        workflow.approve_edit(proposal=proposal, user=editor)
+    assert fresh(published).body == "<p>Editor's fix.</p>"
+    assert fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_a_decided_proposal_cannot_be_approved_again(editor, journalist, published):
+    proposal = propose(published, journalist)
+    workflow.refuse_edit(proposal=proposal, user=editor, note="Not confirmed.")
+    with pytest.raises(workflow.WorkflowError, match="no longer waiting: it was refused"):
+        workflow.approve_edit(proposal=proposal, user=editor)
+    assert NEW_WORDS not in fresh(published).body
+
+
+# --- Refusing, withdrawing ---------------------------------------------------------------------------
+
+
+def test_an_editor_refuses_with_a_note_and_the_author_finds_it_returned(editor, journalist, published):
+    proposal = propose(published, journalist)
+    workflow.refuse_edit(proposal=proposal, user=editor, note="  The agency has not confirmed noon.  ")
+    proposal = fresh(proposal)
+    assert proposal.status == ProposalStatus.REFUSED and proposal.editor_note == "The agency has not confirmed noon."
+    assert list(EditProposal.objects.returned_to(journalist)) == [proposal]
+    assert NEW_WORDS not in fresh(published).body
+    assert events(published, "edit_refused")[0].note == "The agency has not confirmed noon."
+
+
+def test_a_refusal_needs_a_note(editor, journalist, published):
+    proposal = propose(published, journalist)
+    with pytest.raises(workflow.WorkflowError, match="Write a note telling the author why"):
+        workflow.refuse_edit(proposal=proposal, user=editor, note="   ")
+    assert fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_a_journalist_cannot_refuse_a_proposal(journalist, other_journalist, published):
+    proposal = propose(published, journalist)
+    with pytest.raises(workflow.WorkflowError, match="Only editors can refuse"):
+        workflow.refuse_edit(proposal=proposal, user=other_journalist, note="No.")
+    assert fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_a_new_proposal_takes_the_old_refusal_out_of_returned_to_you(editor, journalist, published):
+    workflow.refuse_edit(proposal=propose(published, journalist), user=editor, note="Source?")
+    propose(published, journalist, body="<p>Jets struck Sukayk at noon, SMART says.</p>")
+    assert not EditProposal.objects.returned_to(journalist).exists()
+
+
+def test_the_author_puts_a_refusal_away(editor, journalist, other_journalist, published):
+    proposal = workflow.refuse_edit(proposal=propose(published, journalist), user=editor, note="Source?")
+    with pytest.raises(workflow.WorkflowError, match="Only the journalist who proposed this edit"):
+        workflow.put_away_refusal(proposal=proposal, user=other_journalist)
+    assert EditProposal.objects.returned_to(journalist).exists()
+    workflow.put_away_refusal(proposal=proposal, user=journalist)
+    assert not EditProposal.objects.returned_to(journalist).exists()
+
+
+def test_only_a_refused_proposal_can_be_put_away(journalist, published):
+    with pytest.raises(workflow.WorkflowError, match="Only a refused proposal"):
+        workflow.put_away_refusal(proposal=propose(published, journalist), user=journalist)
+
+
+def test_the_author_withdraws_a_waiting_proposal(journalist, published):
+    proposal = workflow.withdraw_proposal(proposal=propose(published, journalist), user=journalist)
+    assert fresh(proposal).status == ProposalStatus.WITHDRAWN
+    assert events(published, "edit_withdrawn")
+
+
+@pytest.mark.parametrize("who", ["other_journalist", "editor"])
+def test_only_its_author_withdraws_a_proposal(request, journalist, published, who):
+    proposal = propose(published, journalist)
+    with pytest.raises(workflow.WorkflowError, match="Only the journalist who proposed this edit can withdraw it"):
+        workflow.withdraw_proposal(proposal=proposal, user=request.getfixturevalue(who))
+    assert fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_an_approved_proposal_cannot_be_withdrawn(editor, journalist, published):
+    proposal = propose(published, journalist)
+    workflow.approve_edit(proposal=proposal, user=editor)
+    with pytest.raises(workflow.WorkflowError, match="no longer waiting: it was approved"):
+        workflow.withdraw_proposal(proposal=proposal, user=journalist)
+
+
+# --- A withdrawn entry ---------------------------------------------------------------------------------
+
+
+def test_withdrawing_the_entry_closes_its_waiting_proposal(editor, journalist, published):
+    proposal = propose(published, journalist)
+    workflow.withdraw(entry=fresh(published), user=editor, reason="Agency retracted")
+    assert fresh(proposal).status == ProposalStatus.SUPERSEDED
+    assert not EditProposal.objects.waiting().exists()
+    with pytest.raises(workflow.WorkflowError, match="no longer waiting"):
+        workflow.approve_edit(proposal=proposal, user=editor)
+    entry = fresh(published)
+    assert entry.status == EntryStatus.WITHDRAWN and NEW_WORDS not in entry.body
+
+
+def test_a_refusal_on_a_withdrawn_entry_leaves_returned_to_you(editor, journalist, published):
+    workflow.refuse_edit(proposal=propose(published, journalist), user=editor, note="Source?")
+    workflow.withdraw(entry=fresh(published), user=editor, reason="Agency retracted")
+    assert not EditProposal.objects.returned_to(journalist).exists()
+
+
+# --- Readers never see proposed words ---------------------------------------------------------------------
+
+
+def test_no_public_surface_shows_the_proposed_words(journalist, published):
+    propose(published, journalist, headline=f"Headline {NEW_WORDS}")
+    live.announce(published.post_id)
+    post = published.post
+    client = Client()
+    surfaces = {
+        "page": reverse("liveupdates:post", args=[post.slug]),
+        "permalink": published.get_absolute_url(),
+        "api entry": f"/api/entries/{published.pk}",
+        "api list": "/api/entries",
+        "feed": reverse("liveupdates:feed_post", args=[post.slug]),
+        "atom": reverse("liveupdates:feed_post_atom", args=[post.slug]),
+        "poll": reverse("liveupdates:post_updates", args=[post.slug]) + "?after=0",
+        "site feed": reverse("liveupdates:feed_site"),
+    }
+    for name, url in surfaces.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        text = response.content.decode()
+        assert "Jets struck Sukayk at dawn" in text, f"the {name} does not show the published words"
+        assert NEW_WORDS not in text, f"the {name} shows the proposed words"
+    stream = json.dumps([payload for *_, payload in live.events_after(post.pk, 0)])
+    assert "Jets struck Sukayk at dawn" in stream and NEW_WORDS not in stream
+
+
+def test_a_journalist_with_no_newsroom_role_cannot_propose(db, published):
+    outsider = UserFactory(username="outsider")  # staff, but no group: no permission to change entries
+    Entry.objects.filter(pk=published.pk).update(created_by=outsider)
+    with pytest.raises(workflow.WorkflowError, match="Only the entry's author"):
+        propose(fresh(published), outsider)
