@@ -14,10 +14,11 @@ class NewsroomAdminSite(admin.AdminSite):
         # Imported late: the admin site is built before the apps' models load.
         # Late: this site is made while the apps load (newsroom.apps), before any model exists.
         from liveupdates.editorial import workflow
-        from liveupdates.models import Entry
+        from liveupdates.models import EditProposal, Entry
 
         if workflow.can_review(request.user):
             context["review_queue_count"] = Entry.objects.in_review().count()
+            context["proposed_edit_count"] = EditProposal.objects.waiting().count()
         return context
 
     def returned_to(self, request):
@@ -27,6 +28,14 @@ class NewsroomAdminSite(admin.AdminSite):
         if not request.user.is_authenticated:
             return []
         return list(feed.returned_to(request.user).select_related("post")[:10])
+
+    def refused_edits(self, request):
+        """The edits this user proposed that editors refused (issue 13), listed with the returns."""
+        from liveupdates.editorial import feed
+
+        if not request.user.is_authenticated:
+            return []
+        return list(feed.refused_proposals(request.user)[:10])
 
     def index(self, request, extra_context=None):
         from liveupdates.models import LivePost
@@ -40,4 +49,6 @@ class NewsroomAdminSite(admin.AdminSite):
                 LivePost.objects.filter(coverage_end__isnull=True).select_related("column").newest_first()[:12]
             )
         extra_context["returned_to_me"] = self.returned_to(request)
+        extra_context["refused_edits"] = self.refused_edits(request)
+        extra_context["returned_count"] = len(extra_context["returned_to_me"]) + len(extra_context["refused_edits"])
         return super().index(request, extra_context)

@@ -283,3 +283,158 @@ def test_a_journalist_with_no_newsroom_role_cannot_propose(db, published):
     Entry.objects.filter(pk=published.pk).update(created_by=outsider)
     with pytest.raises(workflow.WorkflowError, match="Only the entry's author"):
         propose(fresh(published), outsider)
+
+
+# --- Through the admin, as a browser without JavaScript posts it -----------------------------------------
+
+
+def propose_url(entry):
+    return reverse("admin:liveupdates_entry_propose", args=[entry.pk])
+
+
+def action_url(proposal, action):
+    return reverse("admin:liveupdates_editproposal_action", args=[proposal.pk, action])
+
+
+def desk_url(entry):
+    return reverse("admin:liveupdates_livepost_desk", args=[entry.post_id])
+
+
+def test_the_desk_offers_propose_an_edit_on_the_journalists_own_published_entry_only(
+    client, journalist, other_journalist, published
+):
+    client.force_login(journalist)
+    assert propose_url(published) in client.get(desk_url(published)).content.decode()
+    client.force_login(other_journalist)
+    assert propose_url(published) not in client.get(desk_url(published)).content.decode()
+
+
+def test_the_author_proposes_through_the_plain_form(client, journalist, published):
+    client.force_login(journalist)
+    page = client.get(propose_url(published))
+    assert page.status_code == 200 and "Jets struck Sukayk at dawn" in page.content.decode()
+    response = client.post(propose_url(published), {"headline": "Strikes on Daraa", "body": f"<p>{NEW_WORDS} at noon.</p>"})
+    assert response.status_code == 302 and response["Location"] == desk_url(published)
+    assert EditProposal.objects.get().body == f"<p>{NEW_WORDS} at noon.</p>"
+    assert NEW_WORDS not in fresh(published).body
+    assert "Your edit proposed at" in client.get(propose_url(published)).content.decode()
+
+
+def test_a_refused_proposal_comes_back_to_the_form_with_its_reason_and_nothing_saved(client, journalist, published):
+    client.force_login(journalist)
+    response = client.post(propose_url(published), {"headline": "", "body": "<p> </p>"})
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode() or "The proposed text is empty" in response.content.decode()
+    response = client.post(propose_url(published), {"headline": "Strikes on Daraa", "body": "<p>Jets struck Sukayk at dawn.</p>"})
+    assert response.status_code == 200 and "the same as the published entry" in response.content.decode()
+    assert not EditProposal.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["other_journalist", "editor"])
+def test_only_the_author_opens_or_posts_the_proposal_form(request, client, published, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(propose_url(published)).status_code == 403
+    assert client.post(propose_url(published), {"headline": "x", "body": f"<p>{NEW_WORDS}</p>"}).status_code == 403
+    assert not EditProposal.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in_and_nothing_changes(client, journalist, published):
+    proposal = propose(published, journalist)
+    for url in (propose_url(published), action_url(proposal, "approve"), action_url(proposal, "withdraw")):
+        response = client.post(url, {"headline": "x", "body": "<p>y</p>"})
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    assert fresh(proposal).status == ProposalStatus.WAITING and NEW_WORDS not in fresh(published).body
+
+
+def test_the_review_queue_shows_the_words_changed_and_both_versions(client, editor, journalist, published):
+    propose(published, journalist, headline="Strikes on Daraa at noon")
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    assert '<del><span class="nl-sr">deleted: </span>dawn.</del>' in page
+    assert f'<ins><span class="nl-sr">inserted: </span>noon, {NEW_WORDS}' in page
+    assert "Published now" in page and "Proposed" in page
+    assert "Approve and publish the edit" in page and "Refuse the edit" in page
+
+
+def test_the_review_queue_says_a_stale_proposal_cannot_be_approved(client, editor, journalist, published):
+    propose(published, journalist)
+    Entry.objects.filter(pk=published.pk).update(version=published.version + 1)
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    assert "The entry changed after this edit was proposed" in page and "Approve and publish the edit" not in page
+
+
+def test_journalists_have_no_review_queue(client, journalist, published):
+    propose(published, journalist)
+    client.force_login(journalist)
+    assert client.get(reverse("admin:liveupdates_entry_review")).status_code == 403
+
+
+def test_an_editor_approves_with_the_button(client, editor, journalist, published):
+    proposal = propose(published, journalist)
+    client.force_login(editor)
+    response = client.post(action_url(proposal, "approve"), {"next": reverse("admin:liveupdates_entry_review")}, follow=True)
+    assert "is published" in response.content.decode()
+    assert NEW_WORDS in fresh(published).body
+
+
+def test_a_journalist_who_forges_the_approve_button_is_told_no_and_nothing_changes(client, journalist, published):
+    proposal = propose(published, journalist)
+    client.force_login(journalist)
+    response = client.post(action_url(proposal, "approve"), follow=True)
+    assert response.status_code == 200 and "Only editors can approve a proposed edit." in response.content.decode()
+    assert fresh(proposal).status == ProposalStatus.WAITING and NEW_WORDS not in fresh(published).body
+
+
+def test_a_refusal_without_a_note_is_refused_with_the_reason(client, editor, journalist, published):
+    proposal = propose(published, journalist)
+    client.force_login(editor)
+    response = client.post(action_url(proposal, "refuse"), {"note": ""}, follow=True)
+    assert "Write a note telling the author why" in response.content.decode()
+    response = client.post(action_url(proposal, "refuse"), {"note": "x" * 2001}, follow=True)
+    assert "keep it under 2,000 characters" in response.content.decode()
+    assert fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_unknown_actions_and_gets_change_nothing(client, editor, journalist, published):
+    proposal = propose(published, journalist)
+    client.force_login(editor)
+    assert client.post(action_url(proposal, "publish")).status_code == 403
+    assert client.get(action_url(proposal, "approve")).status_code == 405
+    assert client.post(reverse("admin:liveupdates_editproposal_action", args=[999999, "approve"])).status_code == 404
+    assert fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_a_refused_edit_is_returned_to_the_author_on_the_desk_its_feed_and_the_admin_index(client, editor, journalist, published):
+    workflow.refuse_edit(proposal=propose(published, journalist), user=editor, note="Noon is not confirmed.")
+    client.force_login(journalist)
+    desk = client.get(desk_url(published)).content.decode()
+    assert "Your edit of “Strikes on Daraa” was refused" in desk and "Noon is not confirmed." in desk
+    feed = client.get(reverse("admin:liveupdates_livepost_desk_feed", args=[published.post_id]), {"after": 0}).json()
+    assert [item["note"] for item in feed["returned"]] == ["Noon is not confirmed."]
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Returned to you: 1 entry" in index and "Noon is not confirmed." in index
+    form = client.get(propose_url(published)).content.decode()
+    assert "refused your last edit" in form and NEW_WORDS in form  # the refused words, ready to amend
+
+
+def test_the_author_puts_the_refusal_away_and_it_leaves_the_desk(client, editor, journalist, published):
+    proposal = workflow.refuse_edit(proposal=propose(published, journalist), user=editor, note="Noon is not confirmed.")
+    client.force_login(journalist)
+    client.post(action_url(proposal, "put_away"))
+    assert "Noon is not confirmed." not in client.get(desk_url(published)).content.decode()
+    assert "Returned to you" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_author_withdraws_with_the_button(client, journalist, published):
+    proposal = propose(published, journalist)
+    client.force_login(journalist)
+    response = client.post(action_url(proposal, "withdraw"), follow=True)
+    assert "was withdrawn" in response.content.decode()
+    assert fresh(proposal).status == ProposalStatus.WITHDRAWN
+
+
+def test_the_editors_index_counts_proposed_edits_beside_the_queue(client, editor, journalist, published):
+    propose(published, journalist)
+    client.force_login(editor)
+    assert "1 proposed edit" in client.get(reverse("admin:index")).content.decode()

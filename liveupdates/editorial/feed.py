@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from liveupdates import richtext
-from liveupdates.models import Autosave, Entry, EntryStatus, WorkflowEvent
+from liveupdates.models import Autosave, EditProposal, Entry, EntryStatus, WorkflowEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,6 +45,10 @@ ACTIONS = {
     "marked_key_event": gettext_lazy("%(who)s marked %(what)s as a key event"),
     "unmarked_key_event": gettext_lazy("%(who)s unmarked %(what)s as a key event"),
     "corrected": gettext_lazy("%(who)s added a correction to %(what)s"),
+    "edit_proposed": gettext_lazy("%(who)s proposed an edit of %(what)s"),
+    "edit_approved": gettext_lazy("%(who)s approved the proposed edit of %(what)s"),
+    "edit_refused": gettext_lazy("%(who)s refused the proposed edit of %(what)s"),
+    "edit_withdrawn": gettext_lazy("%(who)s withdrew their proposed edit of %(what)s"),
 }
 
 
@@ -104,3 +108,8 @@ def presence(post: LivePost, *, now=None) -> list[Autosave]:
 def returned_to(user: User):
     """Entries an editor sent back to `user` that are not resubmitted yet: the note is still there."""
     return Entry.objects.filter(created_by=user, status=EntryStatus.DRAFT).exclude(review_note="")
+
+
+def refused_proposals(user: User):
+    """Edits `user` proposed that an editor refused, not yet answered or put away: also "Returned to you"."""
+    return EditProposal.objects.returned_to(user).select_related("entry", "entry__post").order_by("-decided_at", "-pk")

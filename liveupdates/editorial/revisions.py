@@ -170,18 +170,24 @@ def _as_text(value):
     return str(value)
 
 
-def inline_diff(old, new):
-    """Word by word: removed words in <del>, added ones in <ins>, all text escaped."""
+def inline_diff(old, new, *, spoken=False):
+    """Word by word: removed words in <del>, added ones in <ins>, all text escaped.
+
+    `spoken` adds hidden words ("deleted:", "inserted:") before each change: screen
+    readers do not announce <del> and <ins> by themselves.
+    """
     old_words, new_words = old.split(" "), new.split(" ")
+    said_del = f'<span class="nl-sr">{escape(_("deleted:"))} </span>' if spoken else ""
+    said_ins = f'<span class="nl-sr">{escape(_("inserted:"))} </span>' if spoken else ""
     parts: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes():
         if op == "equal":
             parts.append(escape(" ".join(old_words[i1:i2])))
             continue
         if op in ("delete", "replace"):
-            parts.append(f"<del>{escape(' '.join(old_words[i1:i2]))}</del>")
+            parts.append(f"<del>{said_del}{escape(' '.join(old_words[i1:i2]))}</del>")
         if op in ("insert", "replace"):
-            parts.append(f"<ins>{escape(' '.join(new_words[j1:j2]))}</ins>")
+            parts.append(f"<ins>{said_ins}{escape(' '.join(new_words[j1:j2]))}</ins>")
     return mark_safe(" ".join(parts))  # noqa: S308 - every piece of text is escaped above
 
 

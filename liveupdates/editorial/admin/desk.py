@@ -71,6 +71,7 @@ def desk_view(model_admin):
             "more_url": reverse("admin:liveupdates_entry_changelist") + f"?post__id__exact={post.pk}",
             "cursor": feed.cursor(),
             "returned": list(feed.returned_to(user)[:20]),
+            "refused_edits": list(feed.refused_proposals(user)[:20]),
         }
         return TemplateResponse(request, "admin/liveupdates/desk.html", context)
 

@@ -197,6 +197,14 @@ def feed_view(request, pk):
             "url": reverse("admin:liveupdates_entry_change", args=[entry.pk]),
         }
         for entry in feed.returned_to(request.user).select_related("post")[:20]
+    ] + [
+        {
+            "id": f"proposal-{proposal.pk}",
+            "headline": _("Your edit of “%s” was refused") % proposal.entry,
+            "note": proposal.editor_note,
+            "url": reverse("admin:liveupdates_entry_propose", args=[proposal.entry_id]),
+        }
+        for proposal in feed.refused_proposals(request.user)[:20]
     ]
     removed = [int(event.note.split(":", 1)[0]) for event in events if event.action == "discarded" and event.note[:1].isdigit()]
     return JsonResponse(

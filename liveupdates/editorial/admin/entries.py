@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from liveupdates.editorial import cards, workflow
+from liveupdates.editorial.admin import proposals
 from liveupdates.editorial.admin.actions import entry_action
 from liveupdates.editorial.admin.history import RevisionHistoryMixin
 from liveupdates.editorial.forms import EntryAdminForm, NoteForm, ScheduleForm
 from liveupdates.editorial.widgets import TolerantAutocompleteAdmin
-from liveupdates.models import Autosave, Citation, Correction, Entry, EntryStatus, WorkflowEvent
+from liveupdates.models import Autosave, Citation, Correction, EditProposal, Entry, EntryStatus, WorkflowEvent
 
 
 class CitationInline(TolerantAutocompleteAdmin, admin.TabularInline):
@@ -101,6 +102,8 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
         return [
             path("review/", wrap(self.review_queue), name="liveupdates_entry_review"),
             path("<int:pk>/workflow/<str:action>/", wrap(entry_action), name="liveupdates_entry_workflow"),
+            path("<int:pk>/propose/", wrap(proposals.propose_view(self)), name="liveupdates_entry_propose"),
+            path("proposals/<int:pk>/<str:action>/", wrap(proposals.proposal_action), name="liveupdates_editproposal_action"),
         ] + super().get_urls()
 
     def get_changeform_initial_data(self, request):
@@ -220,11 +223,16 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
         entries = Entry.objects.in_review().for_display().select_related("created_by").order_by(F("updated_at").asc(), "pk")[:200]
         per_post = Entry.objects.in_review().values("post__headline").annotate(n=Count("pk")).order_by("-n")
         rows = [(entry, workflow.allowed_actions(request.user, entry)) for entry in entries]
+        waiting = (
+            EditProposal.objects.waiting().select_related("entry", "entry__post", "author").order_by("created_at", "pk")[:100]
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Review queue"),
             "rows": rows,
             "per_post": per_post,
+            "proposals": proposals.review_rows(waiting),
+            "can_decide": workflow.can_decide_edit(request.user),
             "note_form": NoteForm(),
             "opts": self.model._meta,
         }
