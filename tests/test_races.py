@@ -609,3 +609,54 @@ def test_two_copies_of_one_desk_save_racing_make_one_entry_and_both_answers_name
     assert first.value[0] == second.value[0] == 200
     assert first.value[1] == second.value[1]
     assert Entry.objects.filter(post=post, compose_token=token).count() == 1
+
+
+# --- Proposed edits (issue 13): an approval racing the entry's withdrawal ---------------------------
+
+
+def test_approving_a_proposed_edit_while_the_entry_is_withdrawn_never_brings_its_words_back(editor, other_editor, journalist):
+    from liveupdates.models import EditProposal, ProposalStatus
+
+    post = LivePostFactory()
+    outcomes = []
+    for run in range(10):
+        original, proposed = words(), words()
+        entry = EntryFactory(post=post, created_by=journalist, headline=f"Run {run}", body=f"<p>{original} in Daraa.</p>")
+        workflow.publish(entry=entry, user=editor)
+        sweep()
+        proposal = workflow.propose_edit(
+            entry=Entry.objects.get(pk=entry.pk), user=journalist, headline=f"Run {run}", body=f"<p>{proposed} in Daraa.</p>"
+        )
+        barrier = threading.Barrier(2, timeout=THREAD_TIMEOUT)
+
+        def approve(proposal=proposal):
+            barrier.wait()
+            if random.random() < 0.5:
+                time.sleep(random.random() / 200)
+            return workflow.approve_edit(proposal=EditProposal.objects.get(pk=proposal.pk), user=editor)
+
+        def withdraw(entry_id=entry.pk):
+            barrier.wait()
+            if random.random() < 0.5:
+                time.sleep(random.random() / 200)
+            return workflow.withdraw(entry=Entry.objects.get(pk=entry_id), user=other_editor, reason="Agency retracted")
+
+        approving, withdrawing = run_together(Worker(approve), Worker(withdraw))
+        sweep()
+        assert withdrawing.error is None, f"run {run}: the withdrawal was refused: {withdrawing.error!r}"
+        assert approving.error is None or isinstance(approving.error, workflow.WorkflowError), approving.error
+        entry = assert_entry_matches_audit_log(entry.pk)
+        assert entry.status == EntryStatus.WITHDRAWN, f"run {run}: the approval left the entry {entry.status!r}"
+        assert_withdrawn_for_readers(entry.pk, [original, proposed], must_have_remove=True)
+        state = EditProposal.objects.get(pk=proposal.pk).status
+        assert state != ProposalStatus.WAITING, f"run {run}: a proposal is still waiting on a withdrawn entry"
+        actions = list(WorkflowEvent.objects.filter(entry_id=entry.pk).order_by("pk").values_list("action", flat=True))
+        if state == ProposalStatus.APPROVED:
+            assert actions.index("edit_approved") < actions.index("withdrawn"), (
+                f"run {run}: an edit was approved on an entry already withdrawn: {actions}"
+            )
+        else:
+            assert proposed not in entry.body, f"run {run}: the refused approval wrote its words into the entry"
+        outcomes.append(state)
+    # Seen on this machine: both orders within 10 runs (approved before the withdrawal, or closed by it).
+    assert set(outcomes) <= {ProposalStatus.APPROVED, ProposalStatus.SUPERSEDED}, outcomes
