@@ -214,6 +214,10 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# What the desk keeps of words typed and never saved (liveupdates/models/autosave.py): this
+# many days after their last change, then `manage.py expire_autosaves` deletes them.
+NEWSROOM_AUTOSAVE_DAYS = int(env("NEWSROOM_AUTOSAVE_DAYS", "30"))
+
 # Announcements to live readers run on a background thread of each process, so a
 # save answers once it is stored (liveupdates/delivery/announcer.py); at once in development.
 NEWSROOM_ANNOUNCE_IN_BACKGROUND = env_bool("NEWSROOM_ANNOUNCE_IN_BACKGROUND", not DEBUG)

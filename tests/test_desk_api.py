@@ -1,6 +1,7 @@
 """The live desk's JSON endpoints: post in place, the staff feed, autosave, logging in again, scheduling."""
 
 from datetime import timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -400,6 +401,58 @@ def test_autosave_can_be_discarded(client, journalist, post):
     client.post(url("autosave", post), {"key": key, "body": "<p>x</p>"}, **DESK)
     client.post(url("autosave", post), {"key": key, "discard": "1"}, **DESK)
     assert not Autosave.objects.exists()
+
+
+def autosaved(client, post, key, words, *, days_ago):
+    """An autosave last changed `days_ago` days ago, through the endpoint, then aged."""
+    client.post(url("autosave", post), {"key": key, "headline": words, "body": f"<p>{words}</p>"}, **DESK)
+    Autosave.objects.filter(key=key).update(saved_at=timezone.now() - timedelta(days=days_ago))
+
+
+def test_expire_autosaves_deletes_those_older_than_the_setting_and_says_how_many(client, journalist, post, settings):
+    from django.core.management import call_command
+
+    settings.NEWSROOM_AUTOSAVE_DAYS = 30
+    client.force_login(journalist)
+    autosaved(client, post, f"post-{post.pk}", "abandoned", days_ago=30.1)
+    draft = EntryFactory(post=post, created_by=journalist)
+    autosaved(client, post, f"entry-{draft.pk}", "recent", days_ago=29.9)
+
+    out = StringIO()
+    call_command("expire_autosaves", stdout=out)
+    assert out.getvalue().strip() == "Deleted 1 autosave older than 30 days."
+    assert list(Autosave.objects.values_list("headline", flat=True)) == ["recent"]
+
+    again = StringIO()
+    call_command("expire_autosaves", stdout=again)  # idempotent: nothing left to delete
+    assert again.getvalue().strip() == "Deleted 0 autosaves older than 30 days."
+    assert Autosave.objects.count() == 1
+
+
+def test_the_autosave_retention_follows_the_setting(client, journalist, post, settings):
+    from django.core.management import call_command
+
+    settings.NEWSROOM_AUTOSAVE_DAYS = 7
+    client.force_login(journalist)
+    autosaved(client, post, f"post-{post.pk}", "last week", days_ago=7.1)
+    call_command("expire_autosaves", stdout=StringIO())
+    assert not Autosave.objects.exists()
+
+
+def test_an_expired_autosave_is_not_offered_back_even_before_it_is_deleted(client, journalist, post, settings):
+    settings.NEWSROOM_AUTOSAVE_DAYS = 30
+    client.force_login(journalist)
+    key = f"post-{post.pk}"
+    autosaved(client, post, key, "abandoned", days_ago=30.1)
+    assert client.get(url("autosave", post) + f"?key={key}", **DESK).json()["autosave"] is None
+    autosaved(client, post, key, "kept", days_ago=29.9)
+    assert client.get(url("autosave", post) + f"?key={key}", **DESK).json()["autosave"]["headline"] == "kept"
+
+
+def test_the_autosave_retention_is_30_days_unless_set():
+    from newsroom import settings as production
+
+    assert production.NEWSROOM_AUTOSAVE_DAYS == 30
 
 
 def test_an_open_edit_form_hears_who_else_is_editing(client, editor, journalist, draft):

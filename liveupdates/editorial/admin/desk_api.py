@@ -252,7 +252,7 @@ def autosave(request, pk):
         return _error(error, 403)
     mine = Autosave.objects.filter(user=request.user, key=key)
     if request.method == "GET":
-        kept = mine.first()
+        kept = mine.kept().first()
         if kept is None:
             return JsonResponse({"ok": True, "autosave": None})
         return JsonResponse(
