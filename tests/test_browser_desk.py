@@ -127,6 +127,28 @@ def test_an_expired_session_mid_entry_opens_a_login_dialog_and_the_entry_is_sent
     assert "two wards were destroyed" in Entry.objects.get().body
 
 
+def test_too_many_wrong_passwords_in_the_login_dialog_say_so_and_keep_the_words(browser, asgi_server, newsroom):
+    jo = desk(browser, asgi_server, newsroom, "jo")
+    write(jo, "Market shelled in Tafas", "Three shells hit the vegetable market at noon.")
+    Session.objects.all().delete()
+    jo.keyboard.press("Control+s")
+    dialog = jo.locator("dialog.nl-login")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Username").fill("jo")
+    for attempt in range(5):
+        dialog.get_by_label("Password").fill(f"wrong {attempt}")
+        dialog.get_by_role("button", name="Log in and send").click()
+        expect(dialog.locator(".errornote")).to_be_visible()
+        if attempt < 4:
+            expect(dialog.locator(".errornote")).to_contain_text("correct username and password")
+            dialog.locator(".errornote").evaluate("note => { note.hidden = true; note.textContent = ''; }")
+    expect(dialog.locator(".errornote")).to_contain_text("Too many wrong passwords: this account cannot log in from here for 15 minutes.")
+    assert "cannot be reached" not in dialog.inner_text()
+    assert jo.locator("#id_headline").input_value() == "Market shelled in Tafas"
+    assert "Three shells hit the vegetable market" in jo.evaluate("CKEDITOR.instances.id_body.getData()")
+    assert not Entry.objects.exists()
+
+
 def test_a_login_in_another_tab_rotates_the_csrf_token_and_the_entry_is_still_sent(browser, asgi_server, newsroom):
     jo = desk(browser, asgi_server, newsroom, "jo")
     write(jo, "Checkpoint reopened", "The Daraa–Damascus road is open again.")

@@ -484,6 +484,41 @@ def test_a_wrong_password_in_the_login_dialog_is_refused_in_plain_words(client, 
     assert "correct username and password" in response.json()["error"]
 
 
+def test_too_many_wrong_passwords_in_the_login_dialog_get_json_429_in_plain_words(client, journalist):
+    session_url = reverse("admin:liveupdates_desk_session")
+    for _ in range(4):
+        assert client.post(session_url, {"username": "jo", "password": "wrong"}, **DESK).status_code == 400
+    for password in ("wrong", "correct horse battery staple"):  # locked: even the right one, for 15 minutes
+        response = client.post(session_url, {"username": "jo", "password": password}, **DESK)
+        assert response.status_code == 429
+        assert response["Content-Type"] == "application/json"
+        answer = response.json()
+        assert answer["ok"] is False and answer["locked"] is True
+        assert answer["error"].startswith("Too many wrong passwords: this account cannot log in from here for 15 minutes.")
+        assert "What you typed stays here" in answer["error"]
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_locked_out_login_page_still_gets_the_lockout_page(client, journalist):
+    for _ in range(5):
+        response = client.post(reverse("admin:login"), {"username": "jo", "password": "wrong", "next": "/admin/"})
+    assert response.status_code == 429 and response["Content-Type"].startswith("text/html")
+    assert "Too many failed logins" in response.content.decode()
+    assert "cannot log in from here for 15 minutes" in response.content.decode()
+
+
+def test_the_lockout_answers_json_to_whatever_asks_for_json_and_takes_axes_arguments_either_way(rf):
+    from liveupdates.editorial.admin.desk_api import lockout
+
+    for headers in ({"HTTP_ACCEPT": "application/json"}, {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}, DESK):
+        request = rf.post("/admin/liveupdates/livepost/desk/session/", **headers)
+        for args in ((None, {"username": "jo"}), ({"username": "jo"},)):  # Axes' sync and async call
+            response = lockout(request, *args)
+            assert response.status_code == 429 and response["Content-Type"] == "application/json"
+    page = lockout(rf.post("/admin/login/", HTTP_ACCEPT="text/html,application/xhtml+xml"), None, None)
+    assert page.status_code == 429 and page["Content-Type"].startswith("text/html")
+
+
 def test_a_reader_account_cannot_log_in_to_the_desk(client, reader):
     response = client.post(
         reverse("admin:liveupdates_desk_session"), {"username": "reader", "password": "correct horse battery staple"}
