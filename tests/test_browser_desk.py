@@ -142,7 +142,9 @@ def test_too_many_wrong_passwords_in_the_login_dialog_say_so_and_keep_the_words(
         if attempt < 4:
             expect(dialog.locator(".errornote")).to_contain_text("correct username and password")
             dialog.locator(".errornote").evaluate("note => { note.hidden = true; note.textContent = ''; }")
-    expect(dialog.locator(".errornote")).to_contain_text("Too many wrong passwords: this account cannot log in from here for 15 minutes.")
+    expect(dialog.locator(".errornote")).to_contain_text(
+        "Too many wrong passwords: this account cannot log in from here for 15 minutes."
+    )
     assert "cannot be reached" not in dialog.inner_text()
     assert jo.locator("#id_headline").input_value() == "Market shelled in Tafas"
     assert "Three shells hit the vegetable market" in jo.evaluate("CKEDITOR.instances.id_body.getData()")
