@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
@@ -367,3 +368,78 @@ def test_an_open_edit_form_keeps_unsaved_changes_and_offers_them_back(browser, a
     jo.locator("input[name=_save]").click()
     assert Entry.objects.get(pk=entry.pk).headline == "Checkpoint closed at Khirbet Ghazaleh"
     assert not Autosave.objects.filter(key=f"entry-{entry.pk}").exists()
+
+
+def open_entry(page, server, entry):
+    page.goto(server.url + f"/admin/liveupdates/entry/{entry.pk}/change/")
+    page.wait_for_function("() => window.CKEDITOR && CKEDITOR.instances.id_body && CKEDITOR.instances.id_body.status === 'ready'")
+
+
+def type_at_the_end(page, text):
+    body = page.frame_locator("iframe.cke_wysiwyg_frame").locator("body")
+    body.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+
+
+def test_two_editors_edit_one_entry_and_the_second_merges_both_versions_word_for_word(browser, asgi_server, newsroom):
+    from .factories import PublishedEntryFactory
+
+    UserFactory(username="desk2", group="Editors")
+    entry = PublishedEntryFactory(post=newsroom, headline="Strikes on Douma", body="<p>Seven strikes.</p>")
+    ed = log_in(browser, asgi_server, "ed")
+    other = log_in(browser, asgi_server, "desk2")
+    open_entry(ed, asgi_server, entry)
+    open_entry(other, asgi_server, entry)
+
+    # desk2 adds the toll and saves first.
+    type_at_the_end(other, " 14 killed.")
+    other.locator("input[name=_save]").click()
+    expect(other.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # ed, who opened the same version, changes the headline and adds a paragraph.
+    ed.fill("#id_headline", "Air strikes on Douma")
+    type_at_the_end(ed, "\nRescue teams are searching the rubble.")
+    ed.locator("input[name=_save]").click()
+    conflict = ed.locator("#nl-conflict")
+    expect(conflict).to_be_visible()
+    theirs, mine = conflict.locator('[data-side="theirs"]'), conflict.locator('[data-side="mine"]')
+    expect(theirs).to_contain_text("saved by desk2")
+    expect(theirs.locator("del")).to_contain_text(["14 killed."])
+    expect(mine.locator("ins").last).to_have_text("Rescue teams are searching the rubble.")
+    expect(mine.locator(".nl-conflict__headline ins")).to_have_text("Air strikes")
+    box = theirs.bounding_box(), mine.bounding_box()
+    assert box[0]["x"] + box[0]["width"] <= box[1]["x"] and abs(box[0]["y"] - box[1]["y"]) < 5  # side by side
+    conflict.scroll_into_view_if_needed()
+    shoot(ed, "edit-conflict")
+    cases = [  # [mine, theirs, kept both]
+        ["<p>A.</p>", "<p>B.</p>", "<p>A.</p><p>B.</p>"],  # mine, then theirs
+        ["<p>A.</p><p>B.</p>", "<p>B.</p><p>A.</p>", "<p>A.</p><p>B.</p>"],  # nothing twice
+        ["<p>A. More.</p>", "<p>A.</p>", "<p>A. More.</p>"],  # mine holds theirs whole
+        [
+            '<p><img src="/x.jpg" alt="x"></p>',
+            '<p><img src="/x.jpg" alt="x"></p><p>C.</p>',
+            '<p><img src="/x.jpg" alt="x"></p><p>C.</p>',
+        ],
+    ]
+    for mine_html, theirs_html, expected in cases:
+        assert ed.evaluate("([m, t]) => NLMerge.keepBoth(m, t)", [mine_html, theirs_html]) == expected
+
+    # Keep both, then finish by hand, then save against desk2's version.
+    conflict.get_by_role("button", name="Keep both").click()
+    expect(conflict.locator("[data-merge-status]")).to_contain_text("your text with their additions")
+    ed.wait_for_function("() => CKEDITOR.instances.id_body.getData().includes('14 killed')")
+    conflict.get_by_role("button", name="Edit by hand").click()
+    ed.keyboard.press("Control+End")
+    ed.keyboard.type(" Civil defence confirms.")
+    conflict.get_by_role("button", name="Save the merged text").click()
+    expect(ed.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    saved = Entry.objects.get(pk=entry.pk)
+    assert saved.headline == "Air strikes on Douma"
+    assert "Rescue teams are searching the rubble." in saved.body  # mine
+    assert "14 killed." in saved.body  # theirs
+    assert "Civil defence confirms." in saved.body  # by hand
+    # Their longer version of the first paragraph, then mine, finished by hand: nothing said twice.
+    paragraphs = [p.get_text(" ", strip=True) for p in BeautifulSoup(saved.body, "html.parser").find_all("p")]
+    assert paragraphs == ["Seven strikes. 14 killed.", "Rescue teams are searching the rubble. Civil defence confirms."]
