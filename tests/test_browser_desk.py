@@ -443,3 +443,58 @@ def test_two_editors_edit_one_entry_and_the_second_merges_both_versions_word_for
     # Their longer version of the first paragraph, then mine, finished by hand: nothing said twice.
     paragraphs = [p.get_text(" ", strip=True) for p in BeautifulSoup(saved.body, "html.parser").find_all("p")]
     assert paragraphs == ["Seven strikes. 14 killed.", "Rescue teams are searching the rubble. Civil defence confirms."]
+
+
+def photo_into_the_editor(page, tmp_path, how):
+    """Drop (a DataTransfer on a drop event) or paste (a ClipboardEvent) a JPEG into the editor's text."""
+    import base64
+
+    data = base64.b64encode(phone_photo(tmp_path / "dropped.jpg", (800, 600)).read_bytes()).decode()
+    page.evaluate(
+        """([data, how]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const files = new DataTransfer();
+            files.items.add(new File([bytes], "IMG_2041.jpg", {type: "image/jpeg"}));
+            const editable = CKEDITOR.instances.id_body.editable().$;
+            const box = editable.getBoundingClientRect();
+            const event = how === "drop"
+                ? new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true, clientX: 20, clientY: 20})
+                : new ClipboardEvent("paste", {clipboardData: files, bubbles: true, cancelable: true});
+            editable.dispatchEvent(event);
+        }""",
+        [data, how],
+    )
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_a_photo_dropped_or_pasted_opens_the_photo_panel_and_is_published_captioned_and_credited(
+    browser, asgi_server, newsroom, tmp_path, how
+):
+    ed = desk(browser, asgi_server, newsroom, "ed")
+    write(ed, f"Queue at the bakery ({how})", "People queued for bread from dawn.")
+    photo_into_the_editor(ed, tmp_path, how)
+    panel = ed.locator(".nl-photo")
+    expect(panel.locator(".nl-photo__status")).to_have_text(
+        "Your photo is ready: describe it, caption and credit it, then add it to the text."
+    )
+    expect(panel.get_by_label("What the photo shows")).to_be_focused()
+    assert panel.locator("#photo-file").evaluate("input => input.files[0].name") == "IMG_2041.jpg"
+    frame = ed.frame_locator("iframe.cke_wysiwyg_frame")
+    ed.wait_for_timeout(500)  # CKEditor's own uploader would have put a bare image in by now
+    expect(frame.locator("img")).to_have_count(0)
+
+    panel.get_by_label("What the photo shows").fill("People queueing outside a bakery in Daraa")
+    panel.get_by_label("Caption").fill("The queue at dawn.")
+    panel.get_by_label("Credit").fill("SMART News Agency")
+    panel.get_by_role("button", name="Add the photo to the text").click()
+    expect(panel.locator(".nl-photo__status")).to_have_text("The photo is in the text.", timeout=30000)
+    expect(frame.locator("figure img")).to_have_count(1)
+    expect(frame.locator("img")).to_have_count(1)  # the captioned photo only, no bare copy
+    ed.locator(".nl-compose").get_by_role("button", name="Publish now").click()
+    expect(ed.locator("#desk-entries li.nl-entry", has_text="Queue at the bakery")).to_contain_text("Published")
+
+    reader = browser.new_context().new_page()
+    reader.goto(asgi_server.url + newsroom.get_absolute_url())
+    figure = reader.locator("#entries figure", has=reader.locator('img[alt="People queueing outside a bakery in Daraa"]'))
+    expect(figure.locator("figcaption")).to_have_text("The queue at dawn. SMART News Agency")
+    expect(figure.locator("figcaption .credit")).to_have_text("SMART News Agency")
