@@ -28,11 +28,14 @@ def test_a_long_entry_on_the_desk_shows_its_first_lines_and_show_more(client, jo
     assert "Show more" in html and "nl-entry__excerpt" in html
 
 
-def test_the_entry_page_offers_no_red_cross_to_delete_its_live_post(client, editor, post):
-    entry = PublishedEntryFactory(post=post)
-    client.force_login(editor)
-    html = client.get(reverse("admin:liveupdates_entry_change", args=[entry.pk])).content.decode()
-    assert 'id="delete_id_post"' not in html
+def test_the_entry_page_offers_no_red_cross_to_delete_its_live_post(client, journalist, editor, superuser, post):
+    # A draft: its post is still a choice (a select with its related links); a published entry's is read-only.
+    entry = EntryFactory(post=post, created_by=journalist)
+    for user in (journalist, editor, superuser):
+        client.force_login(user)
+        html = client.get(reverse("admin:liveupdates_entry_change", args=[entry.pk])).content.decode()
+        assert 'id="view_id_post"' in html  # the post's own widget is there
+        assert 'id="delete_id_post"' not in html and "Delete selected live post" not in html
 
 
 def conflict(client, editor, post, *, theirs, mine, headline=("Strikes on Douma", "Air strikes on Douma")):
@@ -154,3 +157,13 @@ def test_paragraphs_read_apart_in_plain_text_and_search_snippets():
         "Strikes continued overnight. SMART reports four dead."
     )
     assert richtext.plain_text("<ul><li>One</li><li>Two</li></ul>") == "One Two"
+
+
+def test_a_search_snippet_reads_paragraphs_apart(client, post):
+    PublishedEntryFactory(
+        post=post, headline="Overnight", body="<p>Strikes continued overnight.</p><p>SMART reports four dead.</p>"
+    )
+    html = client.get("/search/", {"q": "SMART"}).content.decode()
+    snippet = BeautifulSoup(html, "html.parser").find("mark").parent.get_text()
+    assert "overnight. SMART reports" in " ".join(snippet.split())  # as a browser shows it (PostgreSQL's has two spaces)
+    assert "overnight.SMART" not in html
