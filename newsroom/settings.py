@@ -114,6 +114,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# The desk's login dialog (a script) gets the lockout as JSON in plain words, the login page this template.
+AXES_LOCKOUT_CALLABLE = "liveupdates.editorial.admin.desk_api.lockout"
 # Behind a proxy the client is named by X-Forwarded-For, believed only as far as proxies
 # listed here wrote it (addresses or networks, comma-separated; newsroom/clientip.py).
 # docker-compose.yml lists its own network's ranges; empty means REMOTE_ADDR is the client.
@@ -213,6 +215,10 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# What the desk keeps of words typed and never saved (liveupdates/models/autosave.py): this
+# many days after their last change, then `manage.py expire_autosaves` deletes them.
+NEWSROOM_AUTOSAVE_DAYS = int(env("NEWSROOM_AUTOSAVE_DAYS", "30"))
 
 # Announcements to live readers run on a background thread of each process, so a
 # save answers once it is stored (liveupdates/delivery/announcer.py); at once in development.

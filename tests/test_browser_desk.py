@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from liveupdates.models import Autosave, Entry, EntryStatus
 
 from .factories import LivePostFactory, UserFactory
+from .test_accessibility import AXE, TAGS
 from .test_browser import PASSWORD, log_in, shoot
 
 pytestmark = [pytest.mark.browser]
@@ -125,6 +127,30 @@ def test_an_expired_session_mid_entry_opens_a_login_dialog_and_the_entry_is_sent
     expect(jo.locator("#desk-entries li.nl-entry", has_text="Hospital hit in Daraa al-Balad")).to_contain_text("In review")
     expect(dialog).to_have_count(0)
     assert "two wards were destroyed" in Entry.objects.get().body
+
+
+def test_too_many_wrong_passwords_in_the_login_dialog_say_so_and_keep_the_words(browser, asgi_server, newsroom):
+    jo = desk(browser, asgi_server, newsroom, "jo")
+    write(jo, "Market shelled in Tafas", "Three shells hit the vegetable market at noon.")
+    Session.objects.all().delete()
+    jo.keyboard.press("Control+s")
+    dialog = jo.locator("dialog.nl-login")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Username").fill("jo")
+    for attempt in range(5):
+        dialog.get_by_label("Password").fill(f"wrong {attempt}")
+        dialog.get_by_role("button", name="Log in and send").click()
+        expect(dialog.locator(".errornote")).to_be_visible()
+        if attempt < 4:
+            expect(dialog.locator(".errornote")).to_contain_text("correct username and password")
+            dialog.locator(".errornote").evaluate("note => { note.hidden = true; note.textContent = ''; }")
+    expect(dialog.locator(".errornote")).to_contain_text(
+        "Too many wrong passwords: this account cannot log in from here for 15 minutes."
+    )
+    assert "cannot be reached" not in dialog.inner_text()
+    assert jo.locator("#id_headline").input_value() == "Market shelled in Tafas"
+    assert "Three shells hit the vegetable market" in jo.evaluate("CKEDITOR.instances.id_body.getData()")
+    assert not Entry.objects.exists()
 
 
 def test_a_login_in_another_tab_rotates_the_csrf_token_and_the_entry_is_still_sent(browser, asgi_server, newsroom):
@@ -343,3 +369,139 @@ def test_an_open_edit_form_keeps_unsaved_changes_and_offers_them_back(browser, a
     jo.locator("input[name=_save]").click()
     assert Entry.objects.get(pk=entry.pk).headline == "Checkpoint closed at Khirbet Ghazaleh"
     assert not Autosave.objects.filter(key=f"entry-{entry.pk}").exists()
+
+
+def open_entry(page, server, entry):
+    page.goto(server.url + f"/admin/liveupdates/entry/{entry.pk}/change/")
+    page.wait_for_function("() => window.CKEDITOR && CKEDITOR.instances.id_body && CKEDITOR.instances.id_body.status === 'ready'")
+
+
+def type_at_the_end(page, text):
+    body = page.frame_locator("iframe.cke_wysiwyg_frame").locator("body")
+    body.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+
+
+def test_two_editors_edit_one_entry_and_the_second_merges_both_versions_word_for_word(browser, asgi_server, newsroom):
+    from .factories import PublishedEntryFactory
+
+    UserFactory(username="desk2", group="Editors")
+    entry = PublishedEntryFactory(post=newsroom, headline="Strikes on Douma", body="<p>Seven strikes.</p>")
+    ed = log_in(browser, asgi_server, "ed")
+    other = log_in(browser, asgi_server, "desk2")
+    open_entry(ed, asgi_server, entry)
+    open_entry(other, asgi_server, entry)
+
+    # desk2 adds the toll and saves first.
+    type_at_the_end(other, " 14 killed.")
+    other.locator("input[name=_save]").click()
+    expect(other.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # ed, who opened the same version, changes the headline and adds a paragraph.
+    ed.fill("#id_headline", "Air strikes on Douma")
+    type_at_the_end(ed, "\nRescue teams are searching the rubble.")
+    ed.locator("input[name=_save]").click()
+    conflict = ed.locator("#nl-conflict")
+    expect(conflict).to_be_visible()
+    theirs, mine = conflict.locator('[data-side="theirs"]'), conflict.locator('[data-side="mine"]')
+    expect(theirs).to_contain_text("saved by desk2")
+    expect(theirs.locator("del")).to_contain_text(["14 killed."])
+    expect(mine.locator("ins").last).to_have_text("Rescue teams are searching the rubble.")
+    expect(mine.locator(".nl-conflict__headline ins")).to_have_text("Air strikes")
+    box = theirs.bounding_box(), mine.bounding_box()
+    assert box[0]["x"] + box[0]["width"] <= box[1]["x"] and abs(box[0]["y"] - box[1]["y"]) < 5  # side by side
+    conflict.scroll_into_view_if_needed()
+    shoot(ed, "edit-conflict")
+    if AXE.exists():  # the conflict view itself passes axe (the rest of the admin form is not ours to judge here)
+        ed.add_script_tag(path=str(AXE))
+        found = ed.evaluate(
+            "tags => axe.run('#nl-conflict', {runOnly: {type: 'tag', values: tags}}).then(r => r.violations)", TAGS
+        )
+        assert found == [], found
+    cases = [  # [mine, theirs, kept both]
+        ["<p>A.</p>", "<p>B.</p>", "<p>A.</p><p>B.</p>"],  # mine, then theirs
+        ["<p>A.</p><p>B.</p>", "<p>B.</p><p>A.</p>", "<p>A.</p><p>B.</p>"],  # nothing twice
+        ["<p>A. More.</p>", "<p>A.</p>", "<p>A. More.</p>"],  # mine holds theirs whole
+        [
+            '<p><img src="/x.jpg" alt="x"></p>',
+            '<p><img src="/x.jpg" alt="x"></p><p>C.</p>',
+            '<p><img src="/x.jpg" alt="x"></p><p>C.</p>',
+        ],
+    ]
+    for mine_html, theirs_html, expected in cases:
+        assert ed.evaluate("([m, t]) => NLMerge.keepBoth(m, t)", [mine_html, theirs_html]) == expected
+
+    # Keep both, then finish by hand, then save against desk2's version.
+    conflict.get_by_role("button", name="Keep both").click()
+    expect(conflict.locator("[data-merge-status]")).to_contain_text("your text with their additions")
+    ed.wait_for_function("() => CKEDITOR.instances.id_body.getData().includes('14 killed')")
+    conflict.get_by_role("button", name="Edit by hand").click()
+    ed.keyboard.press("Control+End")
+    ed.keyboard.type(" Civil defence confirms.")
+    conflict.get_by_role("button", name="Save the merged text").click()
+    expect(ed.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    saved = Entry.objects.get(pk=entry.pk)
+    assert saved.headline == "Air strikes on Douma"
+    assert "Rescue teams are searching the rubble." in saved.body  # mine
+    assert "14 killed." in saved.body  # theirs
+    assert "Civil defence confirms." in saved.body  # by hand
+    # Their longer version of the first paragraph, then mine, finished by hand: nothing said twice.
+    paragraphs = [p.get_text(" ", strip=True) for p in BeautifulSoup(saved.body, "html.parser").find_all("p")]
+    assert paragraphs == ["Seven strikes. 14 killed.", "Rescue teams are searching the rubble. Civil defence confirms."]
+
+
+def photo_into_the_editor(page, tmp_path, how):
+    """Drop (a DataTransfer on a drop event) or paste (a ClipboardEvent) a JPEG into the editor's text."""
+    import base64
+
+    data = base64.b64encode(phone_photo(tmp_path / "dropped.jpg", (800, 600)).read_bytes()).decode()
+    page.evaluate(
+        """([data, how]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const files = new DataTransfer();
+            files.items.add(new File([bytes], "IMG_2041.jpg", {type: "image/jpeg"}));
+            const editable = CKEDITOR.instances.id_body.editable().$;
+            const box = editable.getBoundingClientRect();
+            const event = how === "drop"
+                ? new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true, clientX: 20, clientY: 20})
+                : new ClipboardEvent("paste", {clipboardData: files, bubbles: true, cancelable: true});
+            editable.dispatchEvent(event);
+        }""",
+        [data, how],
+    )
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_a_photo_dropped_or_pasted_opens_the_photo_panel_and_is_published_captioned_and_credited(
+    browser, asgi_server, newsroom, tmp_path, how
+):
+    ed = desk(browser, asgi_server, newsroom, "ed")
+    write(ed, f"Queue at the bakery ({how})", "People queued for bread from dawn.")
+    photo_into_the_editor(ed, tmp_path, how)
+    panel = ed.locator(".nl-photo")
+    expect(panel.locator(".nl-photo__status")).to_have_text(
+        "Your photo is ready: describe it, caption and credit it, then add it to the text."
+    )
+    expect(panel.get_by_label("What the photo shows")).to_be_focused()
+    assert panel.locator("#photo-file").evaluate("input => input.files[0].name") == "IMG_2041.jpg"
+    frame = ed.frame_locator("iframe.cke_wysiwyg_frame")
+    ed.wait_for_timeout(500)  # CKEditor's own uploader would have put a bare image in by now
+    expect(frame.locator("img")).to_have_count(0)
+
+    panel.get_by_label("What the photo shows").fill("People queueing outside a bakery in Daraa")
+    panel.get_by_label("Caption").fill("The queue at dawn.")
+    panel.get_by_label("Credit").fill("SMART News Agency")
+    panel.get_by_role("button", name="Add the photo to the text").click()
+    expect(panel.locator(".nl-photo__status")).to_have_text("The photo is in the text.", timeout=30000)
+    expect(frame.locator("figure img")).to_have_count(1)
+    expect(frame.locator("img")).to_have_count(1)  # the captioned photo only, no bare copy
+    ed.locator(".nl-compose").get_by_role("button", name="Publish now").click()
+    expect(ed.locator("#desk-entries li.nl-entry", has_text="Queue at the bakery")).to_contain_text("Published")
+
+    reader = browser.new_context().new_page()
+    reader.goto(asgi_server.url + newsroom.get_absolute_url())
+    figure = reader.locator("#entries figure", has=reader.locator('img[alt="People queueing outside a bakery in Daraa"]'))
+    expect(figure.locator("figcaption")).to_have_text("The queue at dawn. SMART News Agency")
+    expect(figure.locator("figcaption .credit")).to_have_text("SMART News Agency")

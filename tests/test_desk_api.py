@@ -1,6 +1,7 @@
 """The live desk's JSON endpoints: post in place, the staff feed, autosave, logging in again, scheduling."""
 
 from datetime import timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -402,6 +403,58 @@ def test_autosave_can_be_discarded(client, journalist, post):
     assert not Autosave.objects.exists()
 
 
+def autosaved(client, post, key, words, *, days_ago):
+    """An autosave last changed `days_ago` days ago, through the endpoint, then aged."""
+    client.post(url("autosave", post), {"key": key, "headline": words, "body": f"<p>{words}</p>"}, **DESK)
+    Autosave.objects.filter(key=key).update(saved_at=timezone.now() - timedelta(days=days_ago))
+
+
+def test_expire_autosaves_deletes_those_older_than_the_setting_and_says_how_many(client, journalist, post, settings):
+    from django.core.management import call_command
+
+    settings.NEWSROOM_AUTOSAVE_DAYS = 30
+    client.force_login(journalist)
+    autosaved(client, post, f"post-{post.pk}", "abandoned", days_ago=30.1)
+    draft = EntryFactory(post=post, created_by=journalist)
+    autosaved(client, post, f"entry-{draft.pk}", "recent", days_ago=29.9)
+
+    out = StringIO()
+    call_command("expire_autosaves", stdout=out)
+    assert out.getvalue().strip() == "Deleted 1 autosave older than 30 days."
+    assert list(Autosave.objects.values_list("headline", flat=True)) == ["recent"]
+
+    again = StringIO()
+    call_command("expire_autosaves", stdout=again)  # idempotent: nothing left to delete
+    assert again.getvalue().strip() == "Deleted 0 autosaves older than 30 days."
+    assert Autosave.objects.count() == 1
+
+
+def test_the_autosave_retention_follows_the_setting(client, journalist, post, settings):
+    from django.core.management import call_command
+
+    settings.NEWSROOM_AUTOSAVE_DAYS = 7
+    client.force_login(journalist)
+    autosaved(client, post, f"post-{post.pk}", "last week", days_ago=7.1)
+    call_command("expire_autosaves", stdout=StringIO())
+    assert not Autosave.objects.exists()
+
+
+def test_an_expired_autosave_is_not_offered_back_even_before_it_is_deleted(client, journalist, post, settings):
+    settings.NEWSROOM_AUTOSAVE_DAYS = 30
+    client.force_login(journalist)
+    key = f"post-{post.pk}"
+    autosaved(client, post, key, "abandoned", days_ago=30.1)
+    assert client.get(url("autosave", post) + f"?key={key}", **DESK).json()["autosave"] is None
+    autosaved(client, post, key, "kept", days_ago=29.9)
+    assert client.get(url("autosave", post) + f"?key={key}", **DESK).json()["autosave"]["headline"] == "kept"
+
+
+def test_the_autosave_retention_is_30_days_unless_set():
+    from newsroom import settings as production
+
+    assert production.NEWSROOM_AUTOSAVE_DAYS == 30
+
+
 def test_an_open_edit_form_hears_who_else_is_editing(client, editor, journalist, draft):
     other = Client()
     other.force_login(editor)
@@ -429,6 +482,41 @@ def test_a_wrong_password_in_the_login_dialog_is_refused_in_plain_words(client, 
     response = client.post(reverse("admin:liveupdates_desk_session"), {"username": "jo", "password": "wrong"})
     assert response.status_code == 400
     assert "correct username and password" in response.json()["error"]
+
+
+def test_too_many_wrong_passwords_in_the_login_dialog_get_json_429_in_plain_words(client, journalist):
+    session_url = reverse("admin:liveupdates_desk_session")
+    for _ in range(4):
+        assert client.post(session_url, {"username": "jo", "password": "wrong"}, **DESK).status_code == 400
+    for password in ("wrong", "correct horse battery staple"):  # locked: even the right one, for 15 minutes
+        response = client.post(session_url, {"username": "jo", "password": password}, **DESK)
+        assert response.status_code == 429
+        assert response["Content-Type"] == "application/json"
+        answer = response.json()
+        assert answer["ok"] is False and answer["locked"] is True
+        assert answer["error"].startswith("Too many wrong passwords: this account cannot log in from here for 15 minutes.")
+        assert "What you typed stays here" in answer["error"]
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_locked_out_login_page_still_gets_the_lockout_page(client, journalist):
+    for _ in range(5):
+        response = client.post(reverse("admin:login"), {"username": "jo", "password": "wrong", "next": "/admin/"})
+    assert response.status_code == 429 and response["Content-Type"].startswith("text/html")
+    assert "Too many failed logins" in response.content.decode()
+    assert "cannot log in from here for 15 minutes" in response.content.decode()
+
+
+def test_the_lockout_answers_json_to_whatever_asks_for_json_and_takes_axes_arguments_either_way(rf):
+    from liveupdates.editorial.admin.desk_api import lockout
+
+    for headers in ({"HTTP_ACCEPT": "application/json"}, {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}, DESK):
+        request = rf.post("/admin/liveupdates/livepost/desk/session/", **headers)
+        for args in ((None, {"username": "jo"}), ({"username": "jo"},)):  # Axes' sync and async call
+            response = lockout(request, *args)
+            assert response.status_code == 429 and response["Content-Type"] == "application/json"
+    page = lockout(rf.post("/admin/login/", HTTP_ACCEPT="text/html,application/xhtml+xml"), None, None)
+    assert page.status_code == 429 and page["Content-Type"].startswith("text/html")
 
 
 def test_a_reader_account_cannot_log_in_to_the_desk(client, reader):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from liveupdates.editorial import revisions
 from liveupdates.editorial.widgets import IdsChoiceField, TolerantAutocompleteSelectMultiple
 from liveupdates.models import Citation, CorrectionKind, Entry
 
@@ -179,13 +180,24 @@ class EntryAdminForm(CleanTagsMixin, forms.ModelForm):
         saved = Entry.objects.select_related("updated_by").get(pk=self.instance.pk)
         who = saved.updated_by.get_username() if saved.updated_by else gettext("Someone")
         when = timezone.localtime(saved.updated_at).strftime("%H:%M:%S")
-        # Both versions, side by side on the page (entry/change_form.html). The form now
-        # starts from their version: what this person saves next is the merge they made.
+        # Both versions, side by side on the page (entry/change_form.html), word by word;
+        # merge.js offers keep mine / take theirs / keep both / by hand from "versions".
+        # The form now starts from their version: what this person saves next is the
+        # merge they made, checked against that version like any save.
+        mine = {"headline": cleaned.get("headline", ""), "body": cleaned.get("body", "")}
         self.conflict = {
             "who": who,
             "when": when,
             "theirs": {"headline": saved.headline, "body": saved.body},
-            "yours": {"headline": cleaned.get("headline", ""), "body": cleaned.get("body", "")},
+            "yours": mine,
+            "headline_diff": revisions.side_by_side(saved.headline, mine["headline"], rich=False),
+            "body_diff": revisions.side_by_side(saved.body, mine["body"]),
+            "versions": {
+                "who": who,
+                "when": when,
+                "theirs": {"headline": saved.headline, "body": saved.body, "version": saved.version},
+                "mine": mine,
+            },
         }
         data = self.data.copy()
         data[self.add_prefix("loaded_version")] = str(saved.version)

@@ -12,12 +12,14 @@ revision is an editorial change, so it lives in liveupdates.editorial.workflow.
 """
 
 import difflib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+from html import unescape
 
 import reversion
 from django.contrib.contenttypes.models import ContentType
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from reversion.models import Version
@@ -189,6 +191,71 @@ def inline_diff(old, new, *, spoken=False):
         if op in ("insert", "replace"):
             parts.append(f"<ins>{said_ins}{escape(' '.join(new_words[j1:j2]))}</ins>")
     return mark_safe(" ".join(parts))  # noqa: S308 - every piece of text is escaped above
+
+
+_PARAGRAPH_END = re.compile(r"</(?:p|li|h3|h4|blockquote|figcaption|figure)>|<br\s*/?>")
+_BREAK = "\n"  # a paragraph break, diffed as a word of its own so the paragraphs line up
+
+
+def _words(html):
+    """A body's words, paragraphs apart: the text readers see (sanitised first), never its markup."""
+    words: list[str] = []
+    for chunk in _PARAGRAPH_END.split(richtext.sanitize(html or "")):
+        text = unescape(strip_tags(chunk)).split()
+        if text:
+            if words:
+                words.append(_BREAK)
+            words.extend(text)
+    return words
+
+
+def _marked(words, spans, tag):
+    """Paragraphs of escaped words, with the words in `spans` (index ranges) wrapped in <tag>."""
+    paragraphs: list[list[str]] = [[]]
+    inside = [False] * len(words)
+    for start, stop in spans:
+        inside[start:stop] = [True] * (stop - start)
+    run: list[str] = []
+
+    def flush():
+        if run:
+            paragraphs[-1].append(f"<{tag}>{escape(' '.join(run))}</{tag}>")
+            run.clear()
+
+    for word, changed in zip(words, inside, strict=True):
+        if word == _BREAK:
+            flush()
+            paragraphs.append([])
+        elif changed:
+            run.append(word)
+        else:
+            flush()
+            paragraphs[-1].append(escape(word))
+    flush()
+    return [mark_safe(" ".join(words)) for words in paragraphs if words]  # noqa: S308 - every word escaped above
+
+
+@dataclass
+class SideBySide:
+    theirs: list[str]  # paragraphs, already escaped; <del> marks what is only in theirs
+    mine: list[str]  # paragraphs, already escaped; <ins> marks what is only in mine
+
+
+def side_by_side(theirs, mine, *, rich=True):
+    """Two versions of one text, word by word, for reading side by side (an edit conflict).
+
+    Unlike inline_diff, each side keeps its own paragraphs: the saved version
+    marks the words the other lacks in <del>, the other marks its own in <ins>.
+    """
+    old = _words(theirs) if rich else (theirs or "").split()
+    new = _words(mine) if rich else (mine or "").split()
+    removed, added = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            removed.append((i1, i2))
+        if op in ("insert", "replace"):
+            added.append((j1, j2))
+    return SideBySide(theirs=_marked(old, removed, "del"), mine=_marked(new, added, "ins"))
 
 
 def compare(model, old, new):

@@ -1,6 +1,27 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def _oldest_kept(now):
+    return (now or timezone.now()) - timedelta(days=settings.NEWSROOM_AUTOSAVE_DAYS)
+
+
+class AutosaveQuerySet(models.QuerySet):
+    def expired(self, *, now=None):
+        """Boxes left untouched for NEWSROOM_AUTOSAVE_DAYS days: never offered back, deleted by `manage.py expire_autosaves`.
+
+        Words typed and abandoned are not kept for ever; a box someone is still
+        typing in is rewritten every few seconds and so never expires.
+        """
+        return self.filter(saved_at__lt=_oldest_kept(now))
+
+    def kept(self, *, now=None):
+        """The autosaves still offered back: those not expired()."""
+        return self.filter(saved_at__gte=_oldest_kept(now))
 
 
 class Autosave(models.Model):
@@ -25,6 +46,8 @@ class Autosave(models.Model):
     loaded_version = models.PositiveIntegerField(_("version edited"), null=True, blank=True)
     started_at = models.DateTimeField(_("editing since"))
     saved_at = models.DateTimeField(_("saved at"))
+
+    objects = AutosaveQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("autosave")

@@ -16,17 +16,19 @@ and the desk's script logs in again through `session` and resends.
 import re
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -260,7 +262,7 @@ def autosave(request, pk):
         return _error(error, 403)
     mine = Autosave.objects.filter(user=request.user, key=key)
     if request.method == "GET":
-        kept = mine.first()
+        kept = mine.kept().first()
         if kept is None:
             return JsonResponse({"ok": True, "autosave": None})
         return JsonResponse(
@@ -330,12 +332,50 @@ def session(request):
     )
 
 
+def wants_json(request):
+    """A request from the desk's script (or another script asking for JSON): it must never get an HTML page.
+
+    The one rule for csrf_failure and lockout: a page in place of JSON would
+    look like a broken server to the script, which would retry or give up.
+    """
+    if request.headers.get("X-Requested-With") in (DESK_HEADER, "XMLHttpRequest"):
+        return True
+    accept = request.headers.get("Accept", "")
+    return accept.startswith("application/json") and "text/html" not in accept
+
+
 def csrf_failure(request, reason=""):
     """settings.CSRF_FAILURE_VIEW: the desk's script gets JSON it can act on; every other form gets Django's page."""
-    if request.headers.get("X-Requested-With") == DESK_HEADER:
+    if wants_json(request):
         return _error(
             _("This page's security token is out of date (you may have logged in again in another tab). Sending again…"),
             403,
             csrf=True,
         )
     return django_csrf_failure(request, reason=reason)
+
+
+def lockout(request, *args, **kwargs):
+    """settings.AXES_LOCKOUT_CALLABLE: too many wrong passwords for one account from one address.
+
+    The desk's login dialog gets a JSON 429 in plain words, which it shows
+    inline while the words wait in the box; the admin's login page gets the
+    lockout page (settings.AXES_LOCKOUT_TEMPLATE). Axes passes the refused
+    response and the credentials (positionally, and not always both); neither
+    is needed here.
+    """
+    minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+    if wants_json(request):
+        return _error(
+            ngettext(
+                "Too many wrong passwords: this account cannot log in from here for %(minutes)d minute. "
+                "What you typed stays here; wait, then log in again. If you forgot your password, ask an editor to reset it.",
+                "Too many wrong passwords: this account cannot log in from here for %(minutes)d minutes. "
+                "What you typed stays here; wait, then log in again. If you forgot your password, ask an editor to reset it.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            429,
+            locked=True,
+        )
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, {"minutes": minutes}, status=429)

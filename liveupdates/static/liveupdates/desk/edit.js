@@ -5,8 +5,7 @@
  * says it is still open, so colleagues' desks show "<name> is editing since 14:03"
  * and this form shows who else is. Coming back offers to restore unsent words;
  * leaving with unsent words asks first. After a refused stale save, both versions
- * are on the page (entry/change_form.html) and "Start again from their version"
- * puts theirs in the editor.
+ * are on the page (entry/change_form.html) and merge.js merges them into this form.
  */
 (function () {
   "use strict";
@@ -95,18 +94,6 @@
     window.addEventListener("beforeunload", function (event) {
       if (dirty && !submitting) { event.preventDefault(); event.returnValue = ""; }
     });
-    var theirs = document.querySelector("[data-use-theirs]");
-    if (theirs) {
-      theirs.hidden = false;
-      theirs.addEventListener("click", function () {
-        var html = document.querySelector("[data-theirs-html]").innerHTML;
-        var title = document.querySelector("[data-theirs-headline]");
-        if (headline) headline.value = title ? title.textContent : "";
-        var e = editor();
-        if (e) e.setData(html); else textarea.value = html;
-        changed();
-      });
-    }
     var started = false;
     function start() { if (!started) { started = true; checkForKept(); } }
     if (window.CKEDITOR) {

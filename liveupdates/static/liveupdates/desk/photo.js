@@ -3,6 +3,7 @@
  * <span class="credit">credit</span></figcaption></figure>, the markup the server's
  * sanitiser keeps. The uploader verifies, strips and scales the photo; its refusals are
  * shown here in its own plain words. In the editor, photos are shown at the editor's width.
+ * A photo dropped or pasted into the text comes here too, to be described before it goes in.
  */
 (function () {
   "use strict";
@@ -14,11 +15,29 @@
     return div.innerHTML.replace(/"/g, "&quot;");
   }
 
+  var offerPhoto = null;  // set once the desk's panel is ready: (file) -> the panel opens with it
+
+  function imageIn(dataTransfer) {
+    for (var i = 0; i < dataTransfer.getFilesCount(); i++) {
+      var file = dataTransfer.getFile(i);
+      if (file && /^image\//.test(file.type)) return file;
+    }
+    return null;
+  }
+
   function prepareEditor(editor) {
     editor.filter.allow("figure figcaption; span(credit); img[!src,alt,width,height]", "newsroomPhoto");
     function style() { if (editor.document) editor.document.appendStyleText(EDITOR_STYLE); }
     editor.on("contentDom", style);
     if (editor.status === "ready") style();
+    // A photo dropped or pasted into the text opens the panel (description, caption, credit)
+    // instead of going in bare: ahead of CKEditor's own uploader (priority 10), which never sees it.
+    editor.on("paste", function (evt) {
+      var file = offerPhoto && evt.data.dataTransfer && imageIn(evt.data.dataTransfer);
+      if (!file) return;
+      evt.cancel();
+      offerPhoto(file);
+    }, null, null, 1);
   }
   if (window.CKEDITOR) {
     Object.keys(CKEDITOR.instances).forEach(function (name) { CKEDITOR.instances[name].on("instanceReady", function (evt) { prepareEditor(evt.editor); }); });
@@ -36,6 +55,15 @@
     var status = panel.querySelector(".nl-photo__status");
     var button = panel.querySelector("[data-photo-insert]");
     function say(text, error) { status.textContent = text; status.className = "nl-photo__status" + (error ? " nl-compose__status--error" : ""); }
+
+    offerPhoto = function (dropped) {
+      var files = new DataTransfer();
+      files.items.add(dropped);
+      file.files = files.files;
+      panel.scrollIntoView({ block: "nearest" });
+      alt.focus();
+      say(panel.dataset.saidDropped);
+    };
 
     button.addEventListener("click", function () {
       if (!file.files.length) { say("Choose a photo first.", true); file.focus(); return; }
