@@ -42,20 +42,23 @@ class Node:
 
     def __init__(self, command, what, port=None, ready_path=None):
         self.port = port or free_port()
-        self.what = what
+        self.what, self.ready_path = what, ready_path
         self.process = subprocess.Popen(
             [part.format(port=self.port) for part in command], cwd=ROOT, env=test_env(), start_new_session=True
         )
-        wait_until_listening(self.port, self.process, what)
-        if ready_path:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urlopen(f"http://127.0.0.1:{self.port}{ready_path}", timeout=2).read()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, f"{what} did not answer {ready_path}"
-                    time.sleep(0.2)
+
+    def ready(self):
+        """Wait until it answers (several nodes start at once, then each is waited for)."""
+        wait_until_listening(self.port, self.process, self.what)
+        deadline = time.monotonic() + 30
+        while self.ready_path:
+            try:
+                urlopen(f"http://127.0.0.1:{self.port}{self.ready_path}", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"{self.what} did not answer {self.ready_path}"
+                time.sleep(0.2)
+        return self
 
     @property
     def alive(self):
@@ -89,11 +92,11 @@ class Node:
 def stream_node(processes=1, port=None):
     """`manage.py stream_server`: the built-in stream on `processes` workers."""
     command = [sys.executable, "manage.py", "stream_server", "--processes", str(processes), "--port", "{port}"]
-    return Node(command, "the stream server", port=port)
+    return Node(command, "the stream server", port=port)  # then .ready()
 
 
 def page_node():
     """Pages as production serves them: granian's WSGI worker (compose runs two; one here)."""
     command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", "{port}"]
     command += ["--workers", "1", "--blocking-threads", "4", "--log-level", "warning", "newsroom.wsgi:application"]
-    return Node(command, "a page node (granian)", ready_path="/robots.txt")
+    return Node(command, "a page node (granian)", ready_path="/robots.txt")  # then .ready()

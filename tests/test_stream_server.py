@@ -32,7 +32,7 @@ def newsroom(transactional_db):
 
 @pytest.fixture
 def server():
-    node = stream_node(processes=2)
+    node = stream_node(processes=2).ready()
     yield node
     node.stop()
 

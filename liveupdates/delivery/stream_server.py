@@ -261,6 +261,8 @@ def run(*, host, port, processes):
     while not stopping:
         time.sleep(0.1)
         for index, worker in enumerate(workers):
+            if stopping:
+                break  # a worker ended by the same signal as ours is not replaced
             # A worker that died young waits out RESPAWN_INTERVAL: no busy loop when start-up fails.
             if worker.is_alive() or time.monotonic() - started[index] < RESPAWN_INTERVAL:
                 continue
