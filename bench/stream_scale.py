@@ -2,7 +2,12 @@
 """Many readers on one machine: the built-in hub, our nchan path, and bare nchan, in one run.
 
     .venv/bin/python bench/stream_scale.py --readers 1000 --entries 10 --interval 2
-    .venv/bin/python bench/stream_scale.py --readers 10000 --engines nchan,bare-nchan
+    .venv/bin/python bench/stream_scale.py --readers 10000 --engines server1,server2,nchan,bare-nchan
+
+Engines: `builtin` is the hub under uvicorn (ASGI, one process, as `make run`);
+`serverN` is `manage.py stream_server --processes N` (the built-in hub writing
+to sockets directly, N processes on one port); `nchan` our relay into
+nginx+nchan; `bare-nchan` nchan fed by the bench itself.
 
 Each engine gets a fresh server and the same readers (bench/live_latency.py's
 cheap SSE client on loopback); entries are published through the editorial
@@ -27,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, fresh_database, stop, wait_for  # noqa: E402
+from common import free_port, fresh_database, start_group, stop, wait_for  # noqa: E402
 from live_latency import PUBLISH, SETUP, SLUG, django_env, manage, percentile, raise_file_limit, rss_kib, run_readers  # noqa: E402
 
 NCHAN_REWRITES = [
@@ -59,6 +64,23 @@ def start_nchan(tmp, ports):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     subprocess.run([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], check=True)
     return [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
+
+
+def descendants(pid):
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def wait_for_port(port, timeout=30):
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listened on {port} within {timeout} s")
 
 
 def nginx_rss(tmp):
@@ -110,6 +132,21 @@ def run_engine(engine, args, env, tmp):
 
             def rss():
                 return rss_kib(servers[0].pid)
+        elif engine.startswith("server"):
+            processes = int(engine.removeprefix("server") or 1)
+            servers.append(
+                start_group(
+                    [sys.executable, "manage.py", "stream_server", "--processes", str(processes), "--port", str(port)],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+            wait_for_port(port)
+            time.sleep(2.0)  # every worker's hub started
+
+            def rss():
+                pids = [servers[0].pid] + descendants(servers[0].pid)
+                return sum(rss_kib(pid) for pid in pids)
         else:
             ports = {"pages": free_port(), "readers": port, "publisher": free_port()}
             nginx = start_nchan(engine_tmp, ports)
@@ -146,6 +183,7 @@ def run_engine(engine, args, env, tmp):
                     stdout=subprocess.DEVNULL,
                 )
 
+        load = os.getloadavg()[0]
         started = time.time()
         listen_for = 8 + args.entries * args.interval + 5
         readers, connected, errors, connect_done = uvloop.run(run_readers(port, args.readers, publish, listen_for))
@@ -159,7 +197,7 @@ def run_engine(engine, args, env, tmp):
                 f"  {engine:<10} readers {connected:>6}/{args.readers}  connect {connect_done - started:5.1f} s  "
                 f"p50 {statistics_ms(latencies, 0.5):6.0f} ms  p95 {statistics_ms(latencies, 0.95):6.0f} ms  "
                 f"max {max(latencies) * 1000:6.0f} ms  lost {lost}  memory {memory['connected'] / 1024:.0f} MiB "
-                f"({per_reader:.1f} KiB/reader)",
+                f"({per_reader:.1f} KiB/reader)  load before {load:.1f}",
                 flush=True,
             )
         else:

@@ -16,25 +16,15 @@ os.environ.setdefault("DJANGO_CONN_MAX_AGE", "0")
 
 django_application = get_asgi_application()
 
-from django.urls import Resolver404, resolve  # noqa: E402  (needs the apps loaded above)
+from liveupdates.delivery.stream import asgi_stream, stream_slug  # noqa: E402
+from newsroom.startup import freeze_startup_objects  # noqa: E402
 
-from liveupdates.delivery.stream import asgi_stream  # noqa: E402
-
-
-def _stream_slug(path):
-    """The post slug if `path` is a live stream, by the one URL pattern that names it (liveupdates:post_stream)."""
-    if not path.endswith("/stream/"):
-        return None  # most requests: no need to ask the resolver
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return None
-    return match.kwargs["slug"] if match.view_name == "liveupdates:post_stream" else None
+freeze_startup_objects()  # start-up's objects out of the collector's way: no full-collection stalls under many readers
 
 
 async def application(scope, receive, send):
     if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-        slug = _stream_slug(scope["path"])
+        slug = stream_slug(scope["path"])
         if slug is not None:
             return await asgi_stream(scope, receive, send, slug)
     return await django_application(scope, receive, send)

@@ -283,6 +283,8 @@ def test_the_nchan_configuration_is_the_shipped_one_but_for_the_stream():
         "proxy_buffering off;",
         "proxy_cache off;",
         "proxy_read_timeout 1h;",
+        "proxy_next_upstream",
+        "proxy_connect_timeout",
         "location ~ ^/live/",
     )
     differing = [

@@ -1,10 +1,12 @@
 """The live stream: Server-Sent Events from one hub per process.
 
-Each ASGI process runs one Hub. The hub, not the readers, talks to the
-database: it wakes on PostgreSQL NOTIFY (or every POLL_INTERVAL on SQLite),
-reads the new LiveEvents with one indexed query, encodes each once, and puts
-the bytes on every subscribed reader's queue. Readers cost a coroutine and a
-queue each; a thousand readers cost the database nothing more than one.
+Each process that serves the stream (uvicorn under ASGI, or each worker of
+`manage.py stream_server`, liveupdates/delivery/stream_server.py) runs one
+Hub. The hub, not the readers, talks to the database: it wakes on PostgreSQL
+NOTIFY (or every POLL_INTERVAL on SQLite), reads the new LiveEvents with one
+indexed query, encodes each once, and hands the same bytes to every
+subscribed reader: onto its queue under ASGI, straight onto its socket in the
+stream server. A thousand readers cost the database nothing more than one.
 
 A reader that connects or reconnects names the last event it has
 (Last-Event-ID, or ?after= from the page) and first receives exactly what it
@@ -19,12 +21,13 @@ import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, StreamingHttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from liveupdates.delivery import live
@@ -43,7 +46,22 @@ DIRECTORY_RETRY = 1.0  # a slug it does not know reads it again at most this oft
 QUEUE_LIMIT = 500  # a reader this far behind is disconnected and catches up on reconnect
 
 
+class Subscriber(Protocol):
+    """What the hub asks of a reader: take this event's bytes (False: too slow, let me go), take a heartbeat."""
+
+    def deliver(self, event_id: int, message: bytes) -> bool: ...
+
+    def beat(self) -> None: ...
+
+
 class Reader:
+    """A reader served through ASGI (uvicorn, `make run`): the hub puts each message on its queue.
+
+    Every kind of reader offers the hub the same two calls, `deliver(event_id,
+    message)` (False: too slow, let go) and `beat()`; the stream server's
+    readers (stream_server.Connection) write to their socket instead.
+    """
+
     __slots__ = ("queue", "dropped")
 
     def __init__(self) -> None:
@@ -51,12 +69,25 @@ class Reader:
         self.queue: asyncio.Queue[tuple[int | None, bytes | None]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self.dropped = False
 
+    def deliver(self, event_id, message):
+        try:
+            self.queue.put_nowait((event_id, message))
+            return True
+        except asyncio.QueueFull:
+            # Too slow to keep up: its stream ends and it catches up on reconnect.
+            self.dropped = True
+            return False
+
+    def beat(self):
+        if not self.queue.full():
+            self.queue.put_nowait((None, KEEP_ALIVE))
+
 
 class Hub:
     loop: asyncio.AbstractEventLoop  # set by start(), before anything uses it
 
     def __init__(self) -> None:
-        self.subscribers: defaultdict[int, set[Reader]] = defaultdict(set)
+        self.subscribers: defaultdict[int, set[Subscriber]] = defaultdict(set)
         self.recent: deque[tuple[int, int, int | None, dict[str, Any], bytes]] = deque(maxlen=RECENT)
         self.floor = 0  # every event after this id is in `recent`
         self.last_id = 0
@@ -187,20 +218,18 @@ class Hub:
             elif payload.get("type") == live.COVERAGE:
                 self.directory.stale = True  # a post published, unpublished or changed: read the directory again
             self.last_id = event_id
-            for reader in list(self.subscribers.get(post_id, ())):
-                try:
-                    reader.queue.put_nowait((event_id, message))
-                except asyncio.QueueFull:
-                    # Too slow to keep up: its stream ends and it catches up on reconnect.
-                    reader.dropped = True
-                    self.subscribers[post_id].discard(reader)
+            readers = self.subscribers.get(post_id)
+            if readers:
+                # The same bytes for every reader, encoded once above.
+                slow = [reader for reader in tuple(readers) if not reader.deliver(event_id, message)]
+                for reader in slow:
+                    readers.discard(reader)
 
     def _broadcast_heartbeat(self):
         # One timer for all readers, instead of a timeout on every reader's wait.
         for readers in self.subscribers.values():
             for reader in readers:
-                if not reader.queue.full():
-                    reader.queue.put_nowait((None, KEEP_ALIVE))
+                reader.beat()
 
     @staticmethod
     def _rows_after(after):
@@ -215,9 +244,11 @@ class Hub:
         self.subscribers[post_id].add(reader)
 
     def unsubscribe(self, post_id, reader):
-        self.subscribers[post_id].discard(reader)
-        if not self.subscribers[post_id]:
-            self.subscribers.pop(post_id, None)
+        readers = self.subscribers.get(post_id)
+        if readers is not None:
+            readers.discard(reader)
+            if not readers:
+                self.subscribers.pop(post_id, None)
 
     async def missed(self, post_id, after):
         """(id, message) pairs a reader at `after` has not seen, in order."""
@@ -318,6 +349,17 @@ STREAM_HEADERS = [
 ]
 
 
+def stream_slug(path):
+    """The post slug if `path` is a live stream, by the one URL pattern that names it (liveupdates:post_stream)."""
+    if not path.endswith("/stream/"):
+        return None  # most requests: no need to ask the resolver
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return match.kwargs["slug"] if match.view_name == "liveupdates:post_stream" else None
+
+
 async def open_stream(slug, last_event_id, after):
     """(post, cursor) for a reader of `slug`, or (None, None) when there is no such public post."""
     hub = get_hub()
@@ -329,6 +371,15 @@ async def open_stream(slug, last_event_id, after):
     if cursor is None:
         cursor = live.parse_cursor(after)
     return post, hub.last_id if cursor is None else cursor
+
+
+def coverage_ended(post, last):
+    """The last message of a post whose coverage has ended (its stream then closes), or None while it is live."""
+    if post.coverage_end is None or post.coverage_end > timezone.now():
+        return None
+    return live.sse_message(
+        last, {"type": live.COVERAGE, "live": False, "public": True, "coverage_end": post.coverage_end.isoformat()}
+    )
 
 
 async def stream_events(post, cursor, reader=None):
@@ -343,10 +394,9 @@ async def stream_events(post, cursor, reader=None):
         for event_id, message in await hub.missed(post.pk, last):
             yield message
             last = event_id
-        if post.coverage_end is not None and post.coverage_end <= timezone.now():
-            yield live.sse_message(
-                last, {"type": live.COVERAGE, "live": False, "public": True, "coverage_end": post.coverage_end.isoformat()}
-            )
+        ended = coverage_ended(post, last)
+        if ended is not None:
+            yield ended
             return
         deadline = time.monotonic() + MAX_STREAM
         while time.monotonic() < deadline and not reader.dropped:

@@ -1,0 +1,58 @@
+"""What every long-running process does once it has loaded: WSGI, ASGI and the stream server.
+
+`freeze_startup_objects()` hides what start-up loaded (modules, settings, URL
+patterns, templates) from the garbage collector, and `watch_collections()`
+logs any collection that stalls the process for longer than
+SLOW_COLLECTION, so a pause that delays every reader shows in the log
+instead of only in a benchmark.
+"""
+
+import gc
+import logging
+import time
+
+logger = logging.getLogger("newsroom.gc")
+
+SLOW_COLLECTION = 0.1  # seconds: longer than this and every reader of the process notices
+
+
+def freeze_startup_objects():
+    """Keep what start-up loaded out of the garbage collector's sight, for the life of the process.
+
+    A worker holds about 110,000 such objects, and each full collection
+    walked them all: 62-72 ms in a WSGI worker, paid by whichever request
+    triggered it; in the stream process, with 10,000 readers, collections
+    of up to 759 ms stalled every reader at once (issue 16). Frozen, they are
+    never walked again. Nothing frozen is ever freed, and these objects live
+    as long as the process anyway. Call it after start-up, before forking
+    workers (the frozen pages then stay shared).
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - load the URL patterns now, so they are frozen too
+    gc.collect()
+    gc.freeze()
+    watch_collections()
+
+
+_started: list[float] = []
+
+
+def _timed(phase, info):
+    if phase == "start":
+        _started[:] = [time.perf_counter()]
+    elif _started:
+        took = time.perf_counter() - _started.pop()
+        if took > SLOW_COLLECTION:
+            logger.warning(
+                "garbage collection of generation %s took %.0f ms (%s objects collected); every request of this process waited",
+                info.get("generation"),
+                took * 1000,
+                info.get("collected"),
+            )
+
+
+def watch_collections():
+    """Log a warning for every collection longer than SLOW_COLLECTION (installed once per process)."""
+    if _timed not in gc.callbacks:
+        gc.callbacks.append(_timed)

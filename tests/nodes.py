@@ -1,0 +1,102 @@
+"""Servers the stream tests start on the test database and kill at will: stream nodes and page nodes."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+from .browser import database_url, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_env(**extra):
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def wait_until_listening(port, process, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} exited at start (code {process.returncode})") from None
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout} s")
+
+
+class Node:
+    """A server in its own process group: kill() ends it and every worker it forked, as a machine going down would."""
+
+    def __init__(self, command, what, port=None, ready_path=None):
+        self.port = port or free_port()
+        self.what, self.ready_path = what, ready_path
+        self.process = subprocess.Popen(
+            [part.format(port=self.port) for part in command], cwd=ROOT, env=test_env(), start_new_session=True
+        )
+
+    def ready(self):
+        """Wait until it answers (several nodes start at once, then each is waited for)."""
+        wait_until_listening(self.port, self.process, self.what)
+        deadline = time.monotonic() + 30
+        while self.ready_path:
+            try:
+                urlopen(f"http://127.0.0.1:{self.port}{self.ready_path}", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"{self.what} did not answer {self.ready_path}"
+                time.sleep(0.2)
+        return self
+
+    @property
+    def alive(self):
+        return self.process.poll() is None
+
+    def workers(self):
+        """The pids of the processes this node's master forked."""
+        pid = self.process.pid
+        try:
+            return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    def kill(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.alive:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+
+def stream_node(processes=1, port=None):
+    """`manage.py stream_server`: the built-in stream on `processes` workers."""
+    command = [sys.executable, "manage.py", "stream_server", "--processes", str(processes), "--port", "{port}"]
+    return Node(command, "the stream server", port=port)  # then .ready()
+
+
+def page_node():
+    """Pages as production serves them: granian's WSGI worker (compose runs two; one here)."""
+    command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", "{port}"]
+    command += ["--workers", "1", "--blocking-threads", "4", "--log-level", "warning", "newsroom.wsgi:application"]
+    return Node(command, "a page node (granian)", ready_path="/robots.txt")  # then .ready()
