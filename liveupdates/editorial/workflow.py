@@ -35,13 +35,16 @@ from liveupdates import richtext
 from liveupdates.delivery import announcer, live
 from liveupdates.editorial import revisions
 from liveupdates.models import (
+    Author,
     Citation,
     Correction,
     CorrectionKind,
     Entry,
     EntryStatus,
     LivePost,
+    Place,
     PostStatus,
+    Source,
     WorkflowEvent,
     status_label,
     touch_columns,
@@ -493,6 +496,26 @@ def restore(*, entry: Entry, user: User, version: Version) -> Entry:
         _("That revision belongs to another entry."),
     )
     old = revisions.entry_snapshot(version)
+    # An author, place or source that version names may have been deleted since: bringing the
+    # version back would point at nothing (an integrity error at commit, a 500). Refused whole,
+    # so nothing is half restored; the history page still shows that version's words to copy.
+    gone = [
+        f"{label} #{pk}"
+        for model, ids, label in (
+            (Author, old["author_ids"], _("author")),
+            (Place, old["place_ids"], _("place")),
+            (Source, [source for source, _url in old["citations"]], _("source")),
+        )
+        for pk in sorted(set(ids) - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)))
+    ]
+    _refuse_unless(
+        not gone,
+        _(
+            "That version cannot come back as it was: it names what has been deleted since (%(gone)s). "
+            "Copy its words from the comparison on the history page into the entry instead."
+        )
+        % {"gone": ", ".join(gone)},
+    )
     entry.headline = old["headline"]
     entry.body = richtext.sanitize(old["body"])
     Entry.objects.filter(pk=entry.pk).update(
