@@ -13,8 +13,8 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils.crypto import constant_time_compare
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.csp import CSP
 from django.utils.html import escapejs
 from django.utils.translation import gettext as _
