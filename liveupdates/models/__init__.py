@@ -9,7 +9,7 @@ from liveupdates.models.places import Place
 from liveupdates.models.posts import LivePost, PostStatus, public_post_q, touch_columns
 from liveupdates.models.push import PushSent, PushSubscription
 from liveupdates.models.sources import Source, SourceAccount, normalise_account
-from liveupdates.models.tags import TaggedEntry
+from liveupdates.models.tags import TaggedEntry, public_tags
 from liveupdates.models.verification import Verification, VerificationMethod
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "public_post_q",
     "Source",
     "TaggedEntry",
+    "public_tags",
     "touch_columns",
     "WorkflowEvent",
     "status_label",
