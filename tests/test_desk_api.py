@@ -600,3 +600,34 @@ def test_an_event_committed_late_with_a_smaller_id_still_reaches_the_desk(client
     assert [item["id"] for item in answer["activity"]] == [early.pk, later.pk]
     answer = client.get(url("feed", post) + f"?after={later.pk}&seen={early.pk},{later.pk}", **DESK).json()
     assert answer["activity"] == [] and answer["rows"] == {}
+
+
+def test_a_text_over_the_limit_is_refused_with_a_sentence_and_nothing_is_saved(client, journalist, post):
+    from liveupdates.richtext import BODY_MAX_CHARS
+
+    client.force_login(journalist)
+    response = compose(client, post, body="<p>" + "x" * BODY_MAX_CHARS + "</p>")
+    assert response.status_code == 400
+    assert "too long" in " ".join(response.json()["errors"]["body"])
+    assert not Entry.objects.exists()
+
+
+def test_a_text_at_the_limit_is_kept(client, journalist, post):
+    from liveupdates.richtext import BODY_MAX_CHARS
+
+    client.force_login(journalist)
+    body = "<p>" + "x" * (BODY_MAX_CHARS - 7) + "</p>"
+    assert compose(client, post, body=body).status_code == 200
+    assert Entry.objects.get().body == body
+
+
+def test_the_full_edit_page_refuses_a_text_over_the_limit_with_the_same_sentence(client, editor, post):
+    from liveupdates.richtext import BODY_MAX_CHARS
+
+    from .test_revisions import admin_save
+
+    client.force_login(editor)
+    entry = EntryFactory(post=post, created_by=editor, body="<p>Short.</p>")
+    response = admin_save(client, entry, body="<p>" + "x" * BODY_MAX_CHARS + "</p>")
+    assert response.status_code == 200 and "This text is too long" in response.content.decode()
+    assert Entry.objects.get(pk=entry.pk).body == "<p>Short.</p>"

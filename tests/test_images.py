@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -113,6 +114,37 @@ def test_a_mismatched_ckeditor_csrf_token_is_refused(client, journalist):
         {"upload": SimpleUploadedFile("a.jpg", jpeg_with_gps(), content_type="image/jpeg"), "ckCsrfToken": "b" * 40},
     )
     assert response.status_code == 403
+
+
+def _photo():
+    return SimpleUploadedFile("a.jpg", jpeg_with_gps(), content_type="image/jpeg")
+
+
+def test_an_upload_without_any_csrf_token_is_refused_and_nothing_is_stored(journalist, monkeypatch):
+    stored = []
+    monkeypatch.setattr("liveupdates.images.store", lambda *args: stored.append(args))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(journalist)
+    response = client.post(reverse("richtext_image_upload"), {"upload": _photo()})
+    assert response.status_code == 403 and "Reload the page" in response.json()["error"]["message"]
+    assert stored == []
+
+
+def test_an_upload_with_the_desks_csrf_header_is_taken(journalist):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(journalist)
+    client.get(reverse("admin:index"))  # the admin page sets the CSRF cookie, as the desk's page does
+    token = client.cookies["csrftoken"].value
+    response = client.post(reverse("richtext_image_upload"), {"upload": _photo()}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200 and response.json()["uploaded"] == 1
+
+
+def test_an_upload_with_ckeditors_own_matching_token_is_taken(journalist):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(journalist)
+    client.cookies["ckCsrfToken"] = "a" * 40
+    response = client.post(reverse("richtext_image_upload"), {"upload": _photo(), "ckCsrfToken": "a" * 40})
+    assert response.status_code == 200 and response.json()["uploaded"] == 1
 
 
 def test_a_lead_image_is_reencoded_when_saved(editor, post):

@@ -76,12 +76,12 @@ def test_unpublished_entries_never_appear_on_any_public_page(client, post, hidde
         author.get_absolute_url(),
         place.get_absolute_url(),
         source.get_absolute_url(),
-        reverse("liveupdates:tag", args=["secret-tag"]),
     ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url
         assert entry.headline not in response.content.decode(), url
+    assert client.get(reverse("liveupdates:tag", args=["secret-tag"])).status_code == 404  # only hidden entries carry it
     assert client.get(reverse("liveupdates:entry", args=[post.slug, entry.pk])).status_code == 404
 
 
@@ -323,7 +323,7 @@ def test_preview_is_refused_to_readers(client, draft, reader, who):
     if who == "reader":
         client.force_login(reader)
     response = client.get(reverse("liveupdates:preview_entry", args=[draft.pk]))
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert draft.headline not in response.content.decode()
 
 
@@ -334,3 +334,71 @@ def test_an_editor_previews_an_unpublished_post(client, editor):
     response = client.get(reverse("liveupdates:preview_post", args=[post.pk]))
     assert response.status_code == 200 and b"Ready to go" in response.content
     assert b'name="robots" content="noindex"' in response.content
+
+
+# --- Nothing a reader can ask tells them a draft exists ------------------------------------------
+
+
+def test_a_tag_only_a_draft_uses_has_no_public_page_as_if_it_did_not_exist(client, post):
+    PublishedEntryFactory(post=post).tags.add("ceasefire")
+    EntryFactory(post=post, headline="Secret draft").tags.add("secret-talks")
+    assert client.get(reverse("liveupdates:tag", args=["ceasefire"])).status_code == 200
+    assert client.get(reverse("liveupdates:tag", args=["secret-talks"])).status_code == 404
+    assert client.get(reverse("liveupdates:tag", args=["never-used"])).status_code == 404
+
+
+def test_a_tag_only_a_draft_uses_has_no_feed_and_the_api_knows_no_such_tag(client, post):
+    EntryFactory(post=post, headline="Secret draft").tags.add("secret-talks")
+    for slug in ("secret-talks", "never-used"):
+        assert client.get(reverse("liveupdates:feed_tag", args=[slug])).status_code == 404
+        answer = client.get(f"/api/entries?tag={slug}")
+        assert answer.status_code == 404 and answer.json() == {"detail": f"There is no tag '{slug}'."}
+
+
+def test_filtering_a_live_post_by_a_tag_only_a_draft_uses_answers_as_for_an_unknown_tag(client, post):
+    PublishedEntryFactory(post=post)
+    EntryFactory(post=post, headline="Secret draft").tags.add("secret-talks")
+    draft_only = client.get(post.get_absolute_url() + "?tag=secret-talks")
+    unknown = client.get(post.get_absolute_url() + "?tag=never-used")
+    assert draft_only.status_code == unknown.status_code == 404
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader"])
+def test_preview_answers_a_reader_the_same_for_a_draft_and_for_no_entry_at_all(client, draft, reader, who):
+    if who == "reader":
+        client.force_login(reader)
+    existing = client.get(reverse("liveupdates:preview_entry", args=[draft.pk]))
+    missing = client.get(reverse("liveupdates:preview_entry", args=[draft.pk + 1000]))
+    assert existing.status_code == missing.status_code == 404
+    assert draft.headline not in existing.content.decode()
+    post_existing = client.get(reverse("liveupdates:preview_post", args=[draft.post_id]))
+    post_missing = client.get(reverse("liveupdates:preview_post", args=[draft.post_id + 1000]))
+    assert post_existing.status_code == post_missing.status_code == 404
+
+
+@pytest.mark.parametrize("query", ["", "?order=oldest", "?tag=ceasefire"])
+def test_a_drafts_tag_does_not_change_the_live_pages_bytes_or_etag(client, post, query):
+    PublishedEntryFactory(post=post).tags.add("ceasefire")
+    before = client.get(post.get_absolute_url() + query)
+    draft = EntryFactory(post=post, headline="Secret draft")
+    draft.tags.add("secret-talks", "ceasefire")
+    after = client.get(post.get_absolute_url() + query)
+    assert before.status_code == 200
+    assert after["ETag"] == before["ETag"]
+    assert after.content == before.content
+
+
+def test_a_draft_saved_with_a_new_tag_on_the_desk_does_not_change_the_live_page(client, post, journalist):
+    PublishedEntryFactory(post=post).tags.add("ceasefire")
+    before = client.get(post.get_absolute_url())
+    desk = type(client)()
+    desk.force_login(journalist)
+    answer = desk.post(
+        reverse("admin:liveupdates_livepost_desk_compose", args=[post.pk]),
+        {"headline": "Secret draft", "body": "<p>Not yet.</p>", "tags": "secret-talks, ceasefire"},
+        HTTP_X_REQUESTED_WITH="newsroom-desk",
+    )
+    assert answer.status_code == 200, answer.content
+    after = client.get(post.get_absolute_url())
+    assert after.content == before.content
+    assert after["ETag"] == before["ETag"]

@@ -286,3 +286,39 @@ def test_the_history_page_makes_a_fixed_number_of_queries_however_many_versions(
         page = client.get(url).content.decode()
     assert "Version 5" in page
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("gone", ["author", "place", "source"])
+def test_restoring_a_version_that_names_something_deleted_since_is_refused_with_a_sentence(client, edited_entry, editor, gone):
+    from liveupdates.models import Author, Place, Source
+
+    first = list(Version.objects.get_for_object(edited_entry))[-1]
+    entry = Entry.objects.get(pk=edited_entry.pk)
+    model = {"author": Author, "place": Place, "source": Source}[gone]
+    named = {"author": entry.authors, "place": entry.places}.get(gone)
+    victim = named.get() if named is not None else entry.citations.get().source
+    # The current version no longer names it, so it can be deleted; the first version still does.
+    admin_save(client, entry, headline="Changed", authors=[], places=[], **{"citations-TOTAL_FORMS": "0"})
+    Citation.objects.filter(entry=entry).delete()
+    model.objects.filter(pk=victim.pk).delete()
+    before = Entry.objects.get(pk=entry.pk)
+    response = client.post(reverse("admin:liveupdates_entry_restore", args=[entry.pk, first.pk]), follow=True)
+    assert response.status_code == 200
+    assert f"{gone} #{victim.pk}" in response.content.decode()
+    assert "deleted since" in response.content.decode()
+    after = Entry.objects.get(pk=entry.pk)
+    assert (after.headline, after.version) == (before.headline, before.version)
+
+
+def test_restoring_after_the_revisions_author_was_deleted_works(client, edited_entry, editor, journalist):
+    from liveupdates.models import Author
+
+    first = list(Version.objects.get_for_object(edited_entry))[-1]
+    first.revision.user = journalist
+    first.revision.save()
+    journalist.delete()
+    history = client.get(reverse("admin:liveupdates_entry_history", args=[edited_entry.pk]))
+    assert history.status_code == 200
+    Author.objects.all().delete()  # the byline's author too: the version can no longer come back whole
+    response = client.post(reverse("admin:liveupdates_entry_restore", args=[edited_entry.pk, first.pk]), follow=True)
+    assert response.status_code == 200 and "deleted since" in response.content.decode()

@@ -15,7 +15,8 @@ Nothing is lost when nginx, nchan or the relay restarts: a reader's page
 knows the last event it applied (its cursor), and every time its stream
 opens it first asks the poll endpoint for what came after that cursor
 (live.js, `data-live-catch-up`), holding stream messages until that answer is
-applied. A publish that fails is retried, in order, until it succeeds; a
+applied, and asks once more 5 s later: the first answer may be a copy made
+just before a change (the post's head, nginx's micro-cache: at most ~4 s old). A publish that fails is retried, in order, until it succeeds; a
 restarted relay goes on after the last event it published (its position in
 the cache), so readers who stayed subscribed miss nothing either.
 """

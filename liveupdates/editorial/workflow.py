@@ -35,6 +35,7 @@ from liveupdates import richtext
 from liveupdates.delivery import announcer, live
 from liveupdates.editorial import revisions
 from liveupdates.models import (
+    Author,
     Citation,
     Correction,
     CorrectionKind,
@@ -42,8 +43,10 @@ from liveupdates.models import (
     Entry,
     EntryStatus,
     LivePost,
+    Place,
     PostStatus,
     ProposalStatus,
+    Source,
     WorkflowEvent,
     status_label,
     touch_columns,
@@ -70,6 +73,11 @@ class WorkflowError(Exception):
 
 def _is_staff(user: User | None) -> TypeGuard[User]:
     return bool(user and user.is_active and user.is_staff)
+
+
+def can_preview(user: User | None) -> bool:
+    """Whether `user` may ask for previews at all: newsroom staff. Anyone else is told nothing exists."""
+    return _is_staff(user)
 
 
 def can_view(user: User | None, entry: Entry) -> bool:
@@ -517,6 +525,26 @@ def restore(*, entry: Entry, user: User, version: Version) -> Entry:
         _("That revision belongs to another entry."),
     )
     old = revisions.entry_snapshot(version)
+    # An author, place or source that version names may have been deleted since: bringing the
+    # version back would point at nothing (an integrity error at commit, a 500). Refused whole,
+    # so nothing is half restored; the history page still shows that version's words to copy.
+    gone = [
+        f"{label} #{pk}"
+        for model, ids, label in (
+            (Author, old["author_ids"], _("author")),
+            (Place, old["place_ids"], _("place")),
+            (Source, [source for source, _url in old["citations"]], _("source")),
+        )
+        for pk in sorted(set(ids) - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)))
+    ]
+    _refuse_unless(
+        not gone,
+        _(
+            "That version cannot come back as it was: it names what has been deleted since (%(gone)s). "
+            "Copy its words from the comparison on the history page into the entry instead."
+        )
+        % {"gone": ", ".join(gone)},
+    )
     entry.headline = old["headline"]
     entry.body = richtext.sanitize(old["body"])
     Entry.objects.filter(pk=entry.pk).update(

@@ -10,7 +10,7 @@ from liveupdates.models.posts import LivePost, PostStatus, public_post_q, touch_
 from liveupdates.models.proposals import EditProposal, ProposalStatus
 from liveupdates.models.push import PushSent, PushSubscription
 from liveupdates.models.sources import Source, SourceAccount, normalise_account
-from liveupdates.models.tags import TaggedEntry
+from liveupdates.models.tags import TaggedEntry, public_tags
 from liveupdates.models.verification import Verification, VerificationMethod
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "public_post_q",
     "Source",
     "TaggedEntry",
+    "public_tags",
     "touch_columns",
     "WorkflowEvent",
     "status_label",

@@ -104,7 +104,7 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         blank=True,
         help_text=_("Optional. A few words readers scan for; leave empty for a short update."),
     )
-    body = richtext.RichTextField(_("text"))
+    body = richtext.RichTextField(_("text"), validators=[richtext.validate_body_length])
     authors = models.ManyToManyField(
         "liveupdates.Author",
         verbose_name=_("authors"),

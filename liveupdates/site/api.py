@@ -12,11 +12,10 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
-from taggit.models import Tag
 
 from liveupdates import richtext
 from liveupdates.delivery.cards import card_data
-from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source, public_tags
 from liveupdates.site.pagination import decode_cursor, encode_cursor
 
 api = NinjaAPI(
@@ -241,8 +240,8 @@ class SourcePage(ListOf):
     items: list[SourceOut]
 
 
-def _subject(model, slug, kind):
-    found = model.objects.filter(slug=slug).first()
+def _subject(known, slug, kind):
+    found = known.filter(slug=slug).first()
     if found is None:
         raise HttpError(404, f"There is no {kind} '{slug}'.")
     return found
@@ -297,13 +296,13 @@ def entries(request, filters: Query[EntryFilters]):
     if filters.column:
         queryset = queryset.filter(post__column__slug=filters.column)
     if filters.author:
-        queryset = queryset.by_author(_subject(Author, filters.author, "author"))
+        queryset = queryset.by_author(_subject(Author.objects.all(), filters.author, "author"))
     if filters.place:
-        queryset = queryset.in_place(_subject(Place, filters.place, "place"))
+        queryset = queryset.in_place(_subject(Place.objects.all(), filters.place, "place"))
     if filters.source:
-        queryset = queryset.citing(_subject(Source, filters.source, "source"))
+        queryset = queryset.citing(_subject(Source.objects.all(), filters.source, "source"))
     if filters.tag:
-        queryset = queryset.tagged(_subject(Tag, filters.tag, "tag"))
+        queryset = queryset.tagged(_subject(public_tags(), filters.tag, "tag"))
     if filters.key_events is not None:
         queryset = queryset.filter(is_key_event=filters.key_events)
     if filters.since:

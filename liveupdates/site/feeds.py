@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
-from taggit.models import Tag
 
 from liveupdates import richtext
-from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source, public_tags
 
 FEED_LENGTH = 50
 
@@ -151,7 +150,7 @@ class SourceFeed(_SubjectFeed):
 
 class TagFeed(_SubjectFeed):
     def queryset(self):
-        return Tag.objects.all()
+        return public_tags()
 
     def link(self, tag):
 

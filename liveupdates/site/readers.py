@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from taggit.models import Tag
 
 from liveupdates.delivery import fragments
-from liveupdates.models import Author, Entry, Place
+from liveupdates.models import Author, Entry, Place, public_tags
 from liveupdates.site import seo
 from liveupdates.site.pagination import PAGE_SIZE, EntryPage, canonical_cursor, decode_cursor, encode_cursor, page_of
 
@@ -100,9 +100,10 @@ def from_request(request):
         raise BadRequest(_("This filter is not one a live post offers. Go back to the live post."))
     data = form.cleaned_data
     controls = Controls(oldest=data["order"] == "oldest", key=data["key"])
-    for name, model in (("tag", Tag), ("place", Place), ("author", Author)):
+    # A tag only a draft carries answers as an unknown one (models.public_tags).
+    for name, known in (("tag", public_tags()), ("place", Place.objects.all()), ("author", Author.objects.all())):
         if data[name]:
-            found = model.objects.filter(slug=data[name]).first()
+            found = known.filter(slug=data[name]).first()
             if found is None:
                 raise Http404(_("There is no such tag, place or author."))
             setattr(controls, name, found)

@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from taggit.models import Tag
 
 from liveupdates.delivery import fragments, live, polling
 from liveupdates.delivery.structured import blog_posting
 from liveupdates.editorial import workflow
-from liveupdates.models import Author, Column, Entry, LivePost, Place, Source
+from liveupdates.models import Author, Column, Entry, LivePost, Place, Source, public_tags
 from liveupdates.site import assembly, pagination, readers, seo, teasers
 from liveupdates.site.pagination import page_of
 from liveupdates.site.search import SearchForm, run_search
@@ -165,13 +164,21 @@ def source_detail(request, slug):
 
 
 def tag_detail(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
+    tag = get_object_or_404(public_tags(), slug=slug)
     return _entry_list(request, "liveupdates/tag.html", Entry.objects.published().tagged(tag), {"tag": tag})
+
+
+def _staff_only(request):
+    """Previews answer anyone outside the newsroom with the same 404, whether the id exists or not:
+    a 403 for an existing draft and a 404 otherwise would tell readers which drafts exist."""
+    if not workflow.can_preview(request.user):
+        raise Http404
 
 
 @never_cache
 def preview_entry(request, pk):
     """An entry in any state, as readers would see it; staff only, never cached."""
+    _staff_only(request)
     entry = get_object_or_404(Entry.objects.for_display(), pk=pk)
     if not workflow.can_view(request.user, entry):
         raise PermissionDenied
@@ -181,6 +188,7 @@ def preview_entry(request, pk):
 @never_cache
 def preview_post(request, pk):
     """A live post in any state, with the entries that are or will be public; staff only."""
+    _staff_only(request)
     post = get_object_or_404(LivePost.objects.select_related("column"), pk=pk)
     if not workflow.can_preview_post(request.user):
         raise PermissionDenied

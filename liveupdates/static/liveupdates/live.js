@@ -101,6 +101,11 @@
   var POLL_EVERY = 5000; // while the stream is down
   var BACKOFF_MAX = 30000;
   var STABLE = 10000; // a stream open this long has proved itself: the backoff starts again from 1 s
+  /* A catch-up answer may be a copy up to ~4.25 s behind the log: the server's head of a post
+     (1.25 s, delivery/polling.py) then nginx's or a CDN's copy of that answer (2 s fresh + 1 s
+     stale). So a stream that opens catches up again once every copy made before it opened has
+     expired: what changed just before (a withdrawal during a restart) cannot be missed for good. */
+  var CATCH_UP_AGAIN = 5000;
 
   function fragment(html) {
     var template = document.createElement("template");
@@ -375,13 +380,16 @@
       return lost();
     }
     var held = null; // messages held while catching up (engines that cannot replay from our cursor)
+    var catching = 0; // catch-up requests on their way
     stream.onopen = function () {
       if (stream !== source) return;
       streamOpen = true;
       openedAt = Date.now();
       clearTimeout(pollTimer);
       pollTimer = null;
-      if (page.dataset.liveCatchUp !== undefined) catchUp();
+      if (page.dataset.liveCatchUp === undefined) return;
+      catchUp();
+      setTimeout(function () { if (stream === source) catchUp(); }, CATCH_UP_AGAIN);
     };
     stream.onmessage = function (message) {
       if (stream !== source) return;
@@ -395,23 +403,27 @@
        came after our cursor before that is asked of the poll endpoint, and the stream's
        messages wait until it is applied (apply() skips what is at or below the cursor). */
     function catchUp() {
-      held = [];
-      fetch(page.dataset.livePoll + "?after=" + cursor, { headers: { Accept: "application/json" } })
+      if (!held) held = [];
+      catching += 1;
+      // "no-store": never the browser's own copy of an earlier answer to the same cursor.
+      fetch(page.dataset.livePoll + "?after=" + cursor, { headers: { Accept: "application/json" }, cache: "no-store" })
         .then(function (response) {
           if (response.status === 404) return { public: false };
           return response.ok ? response.json() : null;
         })
         .catch(function () { return null; })
         .then(function (data) {
-          var waiting = held || [];
-          held = null;
-          if (stream !== source) return;
-          if (!data) return lost(); // could not catch up: poll and reconnect as after any drop
+          catching -= 1;
+          if (stream !== source) { held = null; return; }
+          if (!data) { held = null; return lost(); } // could not catch up: poll and reconnect as after any drop
           if (Array.isArray(data.events)) data.events.forEach(apply);
           var last = parseInt(data.last, 10);
           if (last > cursor) cursor = last;
           if (data.public === false) return gone();
           if (data.live === false) return endCoverage();
+          if (catching) return; // the catch-up still on its way releases what is held
+          var waiting = held || [];
+          held = null;
           waiting.forEach(apply);
         });
     }

@@ -139,5 +139,5 @@
     return once();
   }
 
-  window.NLDesk = { send: send, refreshToken: refreshToken, header: HEADER };
+  window.NLDesk = { send: send, refreshToken: refreshToken, header: HEADER, csrfToken: csrfToken };
 })();

@@ -72,7 +72,9 @@
       data.append("upload", file.files[0]);
       button.disabled = true;
       say("Uploading the photo… (a large photo is scaled down; this can take a few seconds)");
-      fetch(panel.dataset.uploadUrl, { method: "POST", body: data, credentials: "same-origin" })
+      // The uploader refuses a request without a CSRF token (editorial/uploads.py).
+      var token = window.NLDesk ? NLDesk.csrfToken() : (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value;
+      fetch(panel.dataset.uploadUrl, { method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": token || "" } })
         .then(function (response) {
           return response.json().catch(function () { return { uploaded: 0, error: { message: "The server could not take the photo (" + response.status + "). Try again in a moment." } }; });
         })
