@@ -432,6 +432,11 @@ def test_two_editors_edit_one_entry_and_the_second_merges_both_versions_word_for
     for mine_html, theirs_html, expected in cases:
         assert ed.evaluate("([m, t]) => NLMerge.keepBoth(m, t)", [mine_html, theirs_html]) == expected
 
+    ed.set_viewport_size({"width": 390, "height": 844})  # on a phone: one version above the other, no sideways scroll
+    assert ed.evaluate("document.documentElement.scrollWidth") <= 390
+    assert theirs.bounding_box()["y"] + theirs.bounding_box()["height"] <= mine.bounding_box()["y"]
+    ed.set_viewport_size({"width": 1280, "height": 1000})
+
     # Keep both, then finish by hand, then save against desk2's version.
     conflict.get_by_role("button", name="Keep both").click()
     expect(conflict.locator("[data-merge-status]")).to_contain_text("your text with their additions")

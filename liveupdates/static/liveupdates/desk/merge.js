@@ -3,9 +3,11 @@
  * The server refused a stale save and sent both versions: side by side, word by
  * word, and as JSON (#nl-conflict-versions: theirs with the version now saved, and
  * mine as typed). Here the person chooses what goes into the form: keep mine, take
- * theirs, keep both (keepBoth, under my headline), or edit by hand; the form is then saved against their version, so a
- * third save in between is caught again by the same lock. Without this script the
- * form still holds mine and saving keeps it (the server has moved the version on).
+ * theirs, keep both (keepBoth, under my headline), or edit by hand; the form is then
+ * saved against their version, so a third save in between is caught again by the same
+ * lock. Without this script the form still holds mine and saving keeps it (the server
+ * has moved the version on). The words on the buttons and in the status line come
+ * from the template, translated.
  */
 (function () {
   "use strict";
