@@ -113,3 +113,13 @@ def test_the_demo_places_and_sources_are_reviewed(settings, capsys):
     call_command("load_demo")
     assert Place.objects.exists() and not Place.objects.filter(reviewed=False).exists()
     assert Source.objects.exists() and not Source.objects.filter(reviewed=False).exists()
+
+
+def test_a_card_from_an_unreviewed_source_names_it_without_a_link(client, post):
+    from liveupdates.delivery.cards import render_card
+    from liveupdates.models import Card
+
+    source = SourceFactory(name="Nabaa", slug="nabaa", reviewed=False)
+    card = Card.objects.create(url="https://t.me/nabaa/1", provider="telegram", text="words", source=source)
+    html = render_card(card)
+    assert "Nabaa" in html and source.get_absolute_url() not in html
