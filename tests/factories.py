@@ -62,6 +62,7 @@ class PlaceFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Place {n}")
     slug = factory.Sequence(lambda n: f"place-{n}")
     kind = "town"
+    reviewed = True  # tests of a place not yet reviewed say so
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
@@ -71,6 +72,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Agency {n}")
     slug = factory.Sequence(lambda n: f"agency-{n}")
     kind = "news_agency"
+    reviewed = True
 
 
 class EntryFactory(factory.django.DjangoModelFactory):

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from liveupdates.delivery import live, nchan
@@ -308,3 +309,122 @@ def test_a_reader_who_subscribes_after_a_withdrawal_never_receives_the_withdrawn
     later.wait_for(lambda event: event.get("entry") == canary.pk)
     assert not [event for event in later.events if "Words that were withdrawn" in json.dumps(event)]
     later.close()
+
+
+class FakePublisher(threading.Thread):
+    """nchan's publisher endpoint as the relay sees it: records each message (and when), answers after `delay`."""
+
+    def __init__(self, delay=0.0):
+        super().__init__(daemon=True)
+        import http.server
+
+        owner = self
+        self.delay, self.received = delay, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.received.append((time.monotonic(), json.loads(body)))
+                time.sleep(owner.delay)
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/pub"
+        self.start()
+
+    def run(self):
+        self.server.serve_forever(poll_interval=0.05)
+
+    def ids(self):
+        return [message["id"] for _, message in self.received]
+
+    def wait_for(self, event_id, timeout=10):
+        deadline = time.monotonic() + timeout
+        while event_id not in self.ids():
+            assert time.monotonic() < deadline, f"event {event_id} not published within {timeout} s; got {self.ids()}"
+            time.sleep(0.01)
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_a_publish_nchan_answers_late_is_not_sent_again(newsroom, settings, monkeypatch):
+    editor, post = newsroom
+    nchan_slow = FakePublisher(delay=0.5)  # nchan writing to 100,000 readers before it answers
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = nchan_slow.url
+    monkeypatch.setattr(nchan, "PUBLISH_TIMEOUT", 0.1)
+    monkeypatch.setattr(nchan, "RETRY", 0.01)
+    relay = nchan.Relay()
+    publish(post, editor, "Published to a crowd")
+    stepping = threading.Thread(target=relay.step, daemon=True)  # a relay that re-sends would never finish
+    stepping.start()
+    stepping.join(2)
+    time.sleep(0.6)
+    ids = nchan_slow.ids()
+    assert ids and len(ids) == len(set(ids)), f"an event was sent twice: {ids}"
+    assert relay.last == live.latest_event_id(post)
+    nchan_slow.close()
+
+
+def test_the_publish_timeout_outlasts_a_fan_out_to_100000_readers():
+    assert nchan.PUBLISH_TIMEOUT >= 30  # nchan took more than 5 s to answer at 100,000 subscribers
+
+
+@pytest.fixture
+def running_relay(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL (DATABASE_URL=postgres://...)")
+    publisher = FakePublisher()
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = publisher.url
+    relay = nchan.Relay()
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    yield relay, publisher
+    stop.set()
+    thread.join(10)
+    publisher.close()
+
+
+def wait_until(test, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not test():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.01)
+
+
+def test_the_relay_is_woken_by_the_commit_not_by_its_fallback_poll(newsroom, running_relay):
+    editor, post = newsroom
+    relay, publisher = running_relay
+    wait_until(lambda: relay.listener.connection is not None)
+    for n in range(3):
+        entry = publish(post, editor, f"Woken {n}")
+        published_at = time.monotonic()
+        event_id = LiveEvent.objects.filter(entry=entry, kind="add").latest("pk").pk
+        publisher.wait_for(event_id)
+        arrived = next(at for at, message in publisher.received if message["id"] == event_id)
+        assert arrived - published_at < nchan.FALLBACK_POLL / 2, "published by the fallback poll, not woken by NOTIFY"
+    assert relay.listener.wakes >= 3
+
+
+def test_the_relay_listens_again_after_its_connection_is_killed_and_loses_nothing_meanwhile(newsroom, running_relay):
+    editor, post = newsroom
+    relay, publisher = running_relay
+    wait_until(lambda: relay.listener.connection is not None)
+    killed = relay.listener.connection.get_backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [killed])
+    during = publish(post, editor, "Published while the relay's LISTEN connection was dead")
+    publisher.wait_for(LiveEvent.objects.filter(entry=during, kind="add").latest("pk").pk)
+    wait_until(lambda: relay.listener.connection is not None and relay.listener.connection.get_backend_pid() != killed)
+    wakes = relay.listener.wakes
+    after = publish(post, editor, "Published once it listened again")
+    publisher.wait_for(LiveEvent.objects.filter(entry=after, kind="add").latest("pk").pk)
+    assert relay.listener.wakes > wakes, "the new connection did not wake the relay"
+    ids = publisher.ids()
+    assert ids == sorted(set(ids)), f"duplicates or disorder: {ids}"

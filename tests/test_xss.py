@@ -51,11 +51,14 @@ def poisoned(editor, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         for index, payload in enumerate(PAYLOADS):
             author = Author.objects.create(name=payload[:120], slug=f"author-{index}", bio=payload)
-            place = Place.objects.create(name=payload[:120], slug=f"place-{index}", kind="town", alternative_names=payload[:200])
+            place = Place.objects.create(
+                name=payload[:120], slug=f"place-{index}", kind="town", alternative_names=payload[:200], reviewed=True
+            )
             source = Source.objects.create(
                 name=payload[:120],
                 slug=f"source-{index}",
                 kind="news_agency",
+                reviewed=True,
                 description=payload,
                 homepage="https://example.org/" if index % 2 else "javascript:alert(1)",
             )

@@ -19,26 +19,45 @@ applied, and asks once more 5 s later: the first answer may be a copy made
 just before a change (the post's head, nginx's micro-cache: at most ~4 s old). A publish that fails is retried, in order, until it succeeds; a
 restarted relay goes on after the last event it published (its position in
 the cache), so readers who stayed subscribed miss nothing either.
+
+The relay wakes when an event commits: `live._append` sends a PostgreSQL
+NOTIFY in the event's own transaction (delivered at commit, never for a
+rollback), and the relay LISTENs on a connection of its own. It still reads
+the log every second without one (SQLite, or while that connection is being
+remade after it died): a lost notification delays an event by a second at
+most, never loses it.
+
+Once sent, an event is never sent again. nchan answers a publish only after
+writing it to every subscriber, which at 100,000 readers took longer than
+5 s: a publish whose answer is late has been taken, and sending it again
+would give every reader a duplicate. So the relay waits PUBLISH_TIMEOUT for
+the answer and, if it does not come, logs it and goes on; only a publish that
+never reached nchan (refused, reset, an error status) is retried. A reader
+also ignores an event id it has already applied (live.js), so even a
+duplicate changes nothing on screen.
 """
 
+import http.client
 import json
 import logging
+import select
 import time
-import urllib.error
-import urllib.request
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from liveupdates.delivery import live
 from liveupdates.models import LiveEvent, LivePost
 
 logger = logging.getLogger(__name__)
 
-POLL_INTERVAL = 0.1  # seconds between reads of the log
-RETRY = 0.5  # seconds between attempts to publish when nchan does not answer
+POLL_INTERVAL = 0.1  # seconds between reads of the log with no LISTEN connection (SQLite)
+FALLBACK_POLL = 1.0  # seconds between reads of the log while LISTENing: only a lost notification waits this long
+RECONNECT = 1.0  # seconds before the LISTEN connection is made again after it failed
+RETRY = 0.5  # seconds between attempts to publish when nchan does not take it
+PUBLISH_TIMEOUT = 60.0  # seconds nchan may take to answer: it answers after writing to every subscriber
 POSITION_KEY = "live-relay-last"  # the id of the last event published (a position, not content)
 RESUME_LIMIT = 5000  # a relay further behind than this starts from the log's end (readers catch up from the poll)
 
@@ -47,23 +66,110 @@ def channel(slug):
     return f"live-{slug}"
 
 
-def publish(slug, event_id, payload, timeout=5.0):
-    """Publish one live event to the post's channel; raises OSError when nchan does not take it."""
+class NotTaken(OSError):
+    """nchan did not take the message (not reached, or refused it): sending it again is safe."""
+
+
+def publish(slug, event_id, payload, timeout=None):
+    """Publish one live event to the post's channel.
+
+    Raises NotTaken when nchan certainly did not take it. Returns False when the
+    message was sent but nchan did not answer within `timeout` (it answers after
+    the fan-out, which can be slow: the message is taken, and must not be sent
+    again), True when nchan answered.
+    """
     data = json.dumps({"id": event_id, **payload}, separators=(",", ":")).encode()
-    url = f"{settings.NEWSROOM_NCHAN_PUBLISH_URL.rstrip('/')}/{quote(channel(slug))}"
-    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "text/plain; charset=utf-8"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    url = urlsplit(settings.NEWSROOM_NCHAN_PUBLISH_URL.rstrip("/"))
+    path = f"{url.path}/{quote(channel(slug))}"
+    client = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout or PUBLISH_TIMEOUT)
+    try:
+        try:
+            client.request("POST", path, body=data, headers={"Content-Type": "text/plain; charset=utf-8"})
+        except OSError as error:  # not connected, or the request was cut: nchan has not got it
+            raise NotTaken(f"nchan could not be reached: {error}") from error
+        try:
+            response = client.getresponse()
+        except TimeoutError:
+            logger.warning(
+                "stream relay: nchan took event %s but did not answer within %s s; not sending it again", event_id, timeout
+            )
+            return False
+        except (http.client.HTTPException, OSError) as error:  # closed without an answer: nginx stopping
+            raise NotTaken(f"nchan closed the connection without answering: {error}") from error
+        response.read()
         if response.status not in (200, 201, 202):
-            raise OSError(f"nchan answered {response.status} to a publish")
+            raise NotTaken(f"nchan answered {response.status} to a publish")
+        return True
+    finally:
+        client.close()
+
+
+class Listener:
+    """Wakes the relay when a live event commits: PostgreSQL's LISTEN on a connection of its own.
+
+    `live._append` notifies in the event's transaction, so the notification
+    arrives after the commit, when the row can be read. If the connection dies
+    (a database restart, an administrator's pg_terminate_backend), the relay
+    reads the log every POLL_INTERVAL until it is made again, RECONNECT later.
+    """
+
+    def __init__(self):
+        self.connection = None
+        self.retry_at = 0.0
+        self.wakes = 0  # how many times a notification woke the relay (tests, logs)
+
+    def wait(self, timeout):
+        """Return once an event has committed, or after `timeout` seconds (POLL_INTERVAL without LISTEN)."""
+        if self.connection is None and connection.vendor == "postgresql" and time.monotonic() >= self.retry_at:
+            self._connect()
+        if self.connection is None:
+            time.sleep(min(timeout, POLL_INTERVAL))
+            return
+        try:
+            if select.select([self.connection], [], [], timeout)[0]:
+                self.connection.poll()
+            if self.connection.notifies:
+                self.wakes += 1
+                self.connection.notifies.clear()
+        except Exception:
+            logger.warning(
+                "stream relay: the LISTEN connection died; reading the log every %s s until it is back",
+                POLL_INTERVAL,
+                exc_info=True,
+            )
+            self.close()
+            self.retry_at = time.monotonic() + RECONNECT
+
+    def _connect(self):
+        import psycopg2  # late: only a PostgreSQL deployment has it loaded for LISTEN
+
+        try:
+            self.connection = psycopg2.connect(**connection.get_connection_params())
+            self.connection.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"LISTEN {live.CHANNEL}")
+        except Exception:
+            logger.warning("stream relay: could not LISTEN; trying again in %s s", RECONNECT, exc_info=True)
+            self.close()
+            self.retry_at = time.monotonic() + RECONNECT
+
+    def close(self):
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:
+                pass
+        self.connection = None
 
 
 class Relay:
     """Follows the log from `after` and publishes each event once, in order."""
 
-    def __init__(self, after=None):
+    def __init__(self, after=None, listen=True):
         self.last = self.resume_point() if after is None else after
         self.slugs: dict[int, str] = {}
         self.next_sweep = 0.0
+        self.listener = Listener() if listen else None
 
     def step(self):
         """One round: the sweep when due, then every new event published. Returns how many were published."""
@@ -88,7 +194,7 @@ class Relay:
                     try:
                         publish(slug, event_id, payload)
                         break
-                    except (OSError, urllib.error.URLError):
+                    except OSError:  # NotTaken, or anything else before nchan had it
                         logger.warning("stream relay: nchan did not take event %s; retrying", event_id, exc_info=True)
                         time.sleep(RETRY)
             self.last = event_id
@@ -113,9 +219,10 @@ class Relay:
             return kept
         return latest
 
-    def run_forever(self):
+    def run_forever(self, stop=None):
+        """Publish until `stop` (a threading.Event) is set: woken by each commit, or every FALLBACK_POLL."""
         logger.info("stream relay: publishing live events after %s to %s", self.last, settings.NEWSROOM_NCHAN_PUBLISH_URL)
-        while True:
+        while stop is None or not stop.is_set():
             close_old_connections()
             try:
                 published = self.step()
@@ -123,5 +230,11 @@ class Relay:
                 logger.exception("stream relay: reading the log failed; retrying")
                 published = 0
                 time.sleep(RETRY)
-            if not published:
+            if published:
+                continue  # there may be more: read again at once
+            if self.listener is not None:
+                self.listener.wait(FALLBACK_POLL)
+            else:
                 time.sleep(POLL_INTERVAL)
+        if self.listener is not None:
+            self.listener.close()

@@ -46,6 +46,8 @@ def blog_posting(entry):
 
 
 def _organisation(source):
+    if not source.reviewed:  # no page until an editor reviews it (SourceQuerySet.public): named only
+        return {"@type": "Organization", "name": source.name}
     return {"@type": "Organization", "name": source.name, "url": absolute(source.get_absolute_url())}
 
 

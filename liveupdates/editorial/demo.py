@@ -439,12 +439,13 @@ def _upsert_reference_data():
         place = Place.objects.filter(slug=slug).first() or Place(slug=slug)
         place.name, place.kind, place.parent = name, kind, places.get(parent)
         place.latitude, place.longitude, place.alternative_names = lat, lon, alternative
+        place.reviewed = True  # the demo's places stand for ones an editor has checked
         place.save()
         places[slug] = place
     sources = {}
     for slug, name, kind, homepage, description in SOURCES:
         sources[slug], _ = Source.objects.update_or_create(
-            slug=slug, defaults={"name": name, "kind": kind, "homepage": homepage, "description": description}
+            slug=slug, defaults={"name": name, "kind": kind, "homepage": homepage, "description": description, "reviewed": True}
         )
     for slug, addresses in SOURCE_ACCOUNTS.items():
         for address in addresses:

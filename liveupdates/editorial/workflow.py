@@ -75,6 +75,11 @@ def _is_staff(user: User | None) -> TypeGuard[User]:
     return bool(user and user.is_active and user.is_staff)
 
 
+def can_review_reference(user: User | None) -> bool:
+    """Editors review the places and sources journalists add before readers get their pages."""
+    return _is_staff(user) and user.has_perm("liveupdates.review_entry")
+
+
 def can_preview(user: User | None) -> bool:
     """Whether `user` may ask for previews at all: newsroom staff. Anyone else is told nothing exists."""
     return _is_staff(user)

@@ -16,7 +16,22 @@ class PlaceKind(models.TextChoices):
     AREA = "area", _("Area")
 
 
+REVIEWED_HELP = _(
+    "Checked by an editor. Until then readers see its name on entries as plain text, "
+    "and it has no page, feed, map pin or sitemap entry."
+)
+
+
 class PlaceQuerySet(models.QuerySet):
+    def public(self):
+        """Places readers may look up: reviewed by an editor. Every public surface starts here.
+
+        A place a journalist added is named on public entries at once, as plain
+        text (Place.linkable), and gets its page, feed, map pin, sitemap entry
+        and filter once an editor marks it reviewed.
+        """
+        return self.filter(reviewed=True)
+
     def within(self, place):
         """The place itself and every place under it (Aleppo and its neighbourhoods)."""
         return self.filter(path__startswith=place.path)
@@ -58,6 +73,7 @@ class Place(models.Model):
         blank=True,
         help_text=_("One per line: other transliterations readers and sources use (Tiba al-Imam, Tayyibat al-Imam)."),
     )
+    reviewed = models.BooleanField(_("reviewed"), default=False, help_text=REVIEWED_HELP)
     # Materialised path of primary keys ("/3/17/42/"): one indexed prefix query
     # finds every place under this one, however deep the tree.
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from liveupdates import richtext
+from liveupdates.models.places import REVIEWED_HELP
 
 
 class SourceKind(models.TextChoices):
@@ -15,6 +16,12 @@ class SourceKind(models.TextChoices):
     OFFICIAL = "official", _("Government or military")
     NGO = "ngo", _("NGO or research group")
     OTHER = "other", _("Other")
+
+
+class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """Sources readers may look up: reviewed by an editor (as PlaceQuerySet.public)."""
+        return self.filter(reviewed=True)
 
 
 class Source(models.Model):
@@ -30,6 +37,9 @@ class Source(models.Model):
         blank=True,
         help_text=_("One line readers see, e.g. 'pro-opposition news network based in Daraa'."),
     )
+    reviewed = models.BooleanField(_("reviewed"), default=False, help_text=REVIEWED_HELP)
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

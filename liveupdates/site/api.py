@@ -31,13 +31,13 @@ PAGE = 50
 class Link(Schema):
     name: str
     slug: str
-    url: str
+    url: str | None = Field(description="Its page; null for a place or source an editor has not reviewed yet")
 
 
 class Citation(Schema):
     name: str
     slug: str
-    url: str
+    url: str | None = Field(description="Its page; null for a source an editor has not reviewed yet")
     cited_url: str
     citing: Link | None = Field(None, description="The source this source itself cites (NOW Lebanon, citing Alaraby Aljadeed)")
 
@@ -148,7 +148,9 @@ def page(items, next_cursor):
 
 
 def _link(obj):
-    return {"name": obj.name, "slug": obj.slug, "url": obj.get_absolute_url()}
+    # A place or source not yet reviewed has no page (PlaceQuerySet.public): named, not linked.
+    linked = getattr(obj, "reviewed", True)
+    return {"name": obj.name, "slug": obj.slug, "url": obj.get_absolute_url() if linked else None}
 
 
 def _entry(entry):
@@ -298,9 +300,9 @@ def entries(request, filters: Query[EntryFilters]):
     if filters.author:
         queryset = queryset.by_author(_subject(Author.objects.all(), filters.author, "author"))
     if filters.place:
-        queryset = queryset.in_place(_subject(Place.objects.all(), filters.place, "place"))
+        queryset = queryset.in_place(_subject(Place.objects.public(), filters.place, "place"))
     if filters.source:
-        queryset = queryset.citing(_subject(Source.objects.all(), filters.source, "source"))
+        queryset = queryset.citing(_subject(Source.objects.public(), filters.source, "source"))
     if filters.tag:
         queryset = queryset.tagged(_subject(public_tags(), filters.tag, "tag"))
     if filters.key_events is not None:
@@ -343,7 +345,7 @@ def authors(request, cursor: str | None = None):
 
 @api.get("/places", response=PlacePage, summary="Places, with their hierarchy")
 def places(request, cursor: str | None = None):
-    names = dict(Place.objects.values_list("pk", "slug"))
+    names = dict(Place.objects.public().values_list("pk", "slug"))
 
     def serialize(p):
         ancestor_ids = [int(pk) for pk in p.path.strip("/").split("/") if pk][:-1]
@@ -359,13 +361,13 @@ def places(request, cursor: str | None = None):
             "url": p.get_absolute_url(),
         }
 
-    return _by_pk(Place.objects.all(), cursor, serialize)
+    return _by_pk(Place.objects.public(), cursor, serialize)
 
 
 @api.get("/sources", response=SourcePage, summary="Cited sources")
 def sources(request, cursor: str | None = None):
     return _by_pk(
-        Source.objects.all(),
+        Source.objects.public(),
         cursor,
         lambda s: {
             "name": s.name,

@@ -135,14 +135,16 @@ class AuthorFeed(_SubjectFeed):
 
 
 class PlaceFeed(_SubjectFeed):
-    model = Place
+    def queryset(self):
+        return Place.objects.public()
 
     def entries(self, place):
         return Entry.objects.published().in_place(place)
 
 
 class SourceFeed(_SubjectFeed):
-    model = Source
+    def queryset(self):
+        return Source.objects.public()
 
     def entries(self, source):
         return Entry.objects.published().citing(source)

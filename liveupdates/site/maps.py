@@ -111,7 +111,7 @@ def latest_places(entries):
     links = connection.ops.quote_name(Entry.places.through._meta.db_table)
     condition = f"entry_id = ANY(ARRAY({sql}))" if connection.vendor == "postgresql" else f"entry_id IN ({sql})"
     named = RawSQL(f"SELECT DISTINCT place_id FROM {links} WHERE {condition}", params)  # noqa: S611 - compiled by the ORM
-    return Place.objects.filter(pk__in=named).exclude(latitude=None).order_by("pk")
+    return Place.objects.public().filter(pk__in=named).exclude(latitude=None).order_by("pk")
 
 
 def latest_place_map(entries):

@@ -101,7 +101,7 @@ def from_request(request):
     data = form.cleaned_data
     controls = Controls(oldest=data["order"] == "oldest", key=data["key"])
     # A tag only a draft carries answers as an unknown one (models.public_tags).
-    for name, known in (("tag", public_tags()), ("place", Place.objects.all()), ("author", Author.objects.all())):
+    for name, known in (("tag", public_tags()), ("place", Place.objects.public()), ("author", Author.objects.all())):
         if data[name]:
             found = known.filter(slug=data[name]).first()
             if found is None:
@@ -117,7 +117,7 @@ def choices(post):
     public = Entry.objects.published().for_post(post).values("pk")
     return {
         "tags": Tag.objects.filter(liveupdates_taggedentry_items__content_object__in=public).distinct().order_by("name"),
-        "places": Place.objects.filter(entries__in=public).distinct().order_by("name"),
+        "places": Place.objects.public().filter(entries__in=public).distinct().order_by("name"),
         "authors": Author.objects.filter(entries__in=public).distinct().order_by("name"),
     }
 

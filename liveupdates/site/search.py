@@ -29,8 +29,8 @@ CONFIG = "english"
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
     column = forms.ModelChoiceField(Column.objects.all(), required=False, label=_("Column"), to_field_name="slug")
-    place = forms.ModelChoiceField(Place.objects.all(), required=False, label=_("Place"), to_field_name="slug")
-    source = forms.ModelChoiceField(Source.objects.all(), required=False, label=_("Source"), to_field_name="slug")
+    place = forms.ModelChoiceField(Place.objects.public(), required=False, label=_("Place"), to_field_name="slug")
+    source = forms.ModelChoiceField(Source.objects.public(), required=False, label=_("Source"), to_field_name="slug")
     author = forms.ModelChoiceField(Author.objects.all(), required=False, label=_("Author"), to_field_name="slug")
     since = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -38,11 +38,13 @@ class AuthorSitemap(_ListSitemap):
 
 
 class PlaceSitemap(_ListSitemap):
-    model = Place
+    def items(self):
+        return Place.objects.public().order_by("pk")
 
 
 class SourceSitemap(_ListSitemap):
-    model = Source
+    def items(self):
+        return Source.objects.public().order_by("pk")
 
 
 SITEMAPS = {

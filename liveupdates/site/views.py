@@ -145,20 +145,20 @@ def author_detail(request, slug):
 
 
 def place_detail(request, slug):
-    place = get_object_or_404(Place, slug=slug)
+    place = get_object_or_404(Place.objects.public(), slug=slug)
     # A place's page includes everything reported from places inside it.
     entries = Entry.objects.published().in_place(place)
-    children = place.children.order_by("name")
+    children = place.children.public().order_by("name")
     return _entry_list(
         request,
         "liveupdates/place.html",
         entries,
-        {"place": place, "ancestors": place.ancestors(), "children": children},
+        {"place": place, "ancestors": [above for above in place.ancestors() if above.reviewed], "children": children},
     )
 
 
 def source_detail(request, slug):
-    source = get_object_or_404(Source, slug=slug)
+    source = get_object_or_404(Source.objects.public(), slug=slug)
     entries = Entry.objects.published().citing(source)
     return _entry_list(request, "liveupdates/source.html", entries, {"source": source})
 
