@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("liveupdates", "0018_compose_token"),
+        ("liveupdates", "0019_edit_proposals"),
     ]
 
     operations = [
