@@ -227,6 +227,9 @@ def run_engine(engine, args, env, tmp):
         shutil.rmtree(engine_tmp, ignore_errors=True)
 
 
+CONNECT_WITHIN = 600  # seconds a reader process may take to connect its share (100,000 readers on a loaded machine)
+
+
 def _client(port, count, source, connected_queue, go, listen_for, results):
     """One reader process of several: `count` readers from the loopback address `source` (its own ephemeral ports)."""
     import asyncio
@@ -246,7 +249,7 @@ def _client(port, count, source, connected_queue, go, listen_for, results):
             if exc is not None or not reader.started:
                 failed[0] += 1
 
-        deadline = time.time() + 300
+        deadline = time.time() + CONNECT_WITHIN
         for _ in range(count):
             while len(readers) - connected[0] - failed[0] >= 500 and time.time() < deadline:
                 await asyncio.sleep(0.005)
@@ -283,7 +286,7 @@ def run_split(port, count, publish, listen_for, clients):
     ]
     for process in processes:
         process.start()
-    states = [connected_queue.get(timeout=400) for _ in processes]
+    states = [connected_queue.get(timeout=CONNECT_WITHIN + 100) for _ in processes]
     connect_done = time.time()
     publish()
     go.set()
