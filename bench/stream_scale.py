@@ -33,7 +33,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import free_port, fresh_database, start_group, stop, wait_for  # noqa: E402
-from live_latency import PUBLISH, SETUP, SLUG, django_env, manage, percentile, raise_file_limit, rss_kib, run_readers  # noqa: E402
+from live_latency import (  # noqa: E402
+    PUBLISH,
+    SETUP,
+    SLUG,
+    StreamReader,
+    django_env,
+    manage,
+    percentile,
+    raise_file_limit,
+    rss_kib,
+    run_readers,
+)
 
 NCHAN_REWRITES = [
     ("server web:8000;", "server 127.0.0.1:{pages};"),
@@ -43,7 +54,7 @@ NCHAN_REWRITES = [
     ("alias /app/media/;", "alias {tmp}/media/;"),
     (
         "worker_processes auto;",
-        "worker_processes 1;\nworker_rlimit_nofile 200000;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;",
+        "worker_processes {nginx_workers};\nworker_rlimit_nofile 200000;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;",
     ),
     ("worker_connections 20000;", "worker_connections 120000;"),
     (
@@ -54,12 +65,15 @@ NCHAN_REWRITES = [
 ]
 
 
+NGINX_WORKERS = [1]  # --nginx-workers: a process holds at most as many connections as its file limit
+
+
 def start_nchan(tmp, ports):
     text = (ROOT / "deploy" / "nginx-nchan.conf").read_text()
     for old, new in NCHAN_REWRITES:
         if text.count(old) != 1:
             raise SystemExit(f"deploy/nginx-nchan.conf: expected {old!r} exactly once")
-        text = text.replace(old, new.format(tmp=tmp, **ports))
+        text = text.replace(old, new.format(tmp=tmp, nginx_workers=NGINX_WORKERS[0], **ports))
     (tmp / "nginx.conf").write_text(text)
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     subprocess.run([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], check=True)
@@ -186,10 +200,13 @@ def run_engine(engine, args, env, tmp):
         load = os.getloadavg()[0]
         started = time.time()
         listen_for = 8 + args.entries * args.interval + 5
-        readers, connected, errors, connect_done = uvloop.run(run_readers(port, args.readers, publish, listen_for))
+        if args.clients == 1:
+            readers, connected, errors, connect_done = uvloop.run(run_readers(port, args.readers, publish, listen_for))
+            latencies, errors = [lat for state in readers for lat in state.received.values()], len(errors)
+        else:
+            latencies, connected, errors, connect_done = run_split(port, args.readers, publish, listen_for, args.clients)
         if "process" in runs:
             runs["process"].wait(timeout=120)
-        latencies = [lat for state in readers for lat in state.received.values()]
         lost = connected * args.entries - len(latencies)
         per_reader = (memory["connected"] - memory["idle"]) / max(1, connected)
         if latencies:
@@ -201,13 +218,84 @@ def run_engine(engine, args, env, tmp):
                 flush=True,
             )
         else:
-            print(f"  {engine:<10} readers {connected}/{args.readers}: nothing received ({len(errors)} errors)", flush=True)
+            print(f"  {engine:<10} readers {connected}/{args.readers}: nothing received ({errors} errors)", flush=True)
     finally:
         stop(servers)
         if nginx:
             subprocess.run([*nginx, "-s", "stop"], check=False, capture_output=True)
             time.sleep(0.5)
         shutil.rmtree(engine_tmp, ignore_errors=True)
+
+
+CONNECT_WITHIN = 600  # seconds a reader process may take to connect its share (100,000 readers on a loaded machine)
+
+
+def _client(port, count, source, connected_queue, go, listen_for, results):
+    """One reader process of several: `count` readers from the loopback address `source` (its own ephemeral ports)."""
+    import asyncio
+
+    import uvloop
+
+    gc.disable()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        readers, connected, failed = [], [0], [0]
+
+        def ready():
+            connected[0] += 1
+
+        def closed(reader, exc):
+            if exc is not None or not reader.started:
+                failed[0] += 1
+
+        deadline = time.time() + CONNECT_WITHIN
+        for _ in range(count):
+            while len(readers) - connected[0] - failed[0] >= 500 and time.time() < deadline:
+                await asyncio.sleep(0.005)
+            try:
+                _, reader = await loop.create_connection(
+                    lambda: StreamReader(ready, closed), "127.0.0.1", port, local_addr=(source, 0)
+                )
+                readers.append(reader)
+            except OSError:
+                failed[0] += 1
+        while connected[0] + failed[0] < count and time.time() < deadline:
+            await asyncio.sleep(0.1)
+        connected_queue.put((connected[0], failed[0]))
+        while not go.is_set():
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(listen_for)
+        for reader in readers:
+            reader.transport.close()
+        return [latency for reader in readers for latency in reader.received.values()]
+
+    results.put(uvloop.run(main()))
+
+
+def run_split(port, count, publish, listen_for, clients):
+    """The readers spread over `clients` processes (each under the file limit), each from its own 127.0.0.x."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    connected_queue, results, go = context.Queue(), context.Queue(), context.Event()
+    shares = [count // clients + (1 if n < count % clients else 0) for n in range(clients)]
+    processes = [
+        context.Process(target=_client, args=(port, share, f"127.0.0.{2 + n}", connected_queue, go, listen_for, results))
+        for n, share in enumerate(shares)
+    ]
+    for process in processes:
+        process.start()
+    states = [connected_queue.get(timeout=CONNECT_WITHIN + 100) for _ in processes]
+    connect_done = time.time()
+    publish()
+    go.set()
+    latencies = []
+    for _ in processes:
+        latencies += results.get(timeout=listen_for + 120)
+    for process in processes:
+        process.join(timeout=30)
+    return latencies, sum(c for c, _ in states), sum(f for _, f in states), connect_done
 
 
 def statistics_ms(values, fraction):
@@ -220,7 +308,10 @@ def main():
     parser.add_argument("--entries", type=int, default=10)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--engines", default="builtin,nchan,bare-nchan")
+    parser.add_argument("--clients", type=int, default=1, help="reader processes (each holds at most ~19,000: the file limit)")
+    parser.add_argument("--nginx-workers", type=int, default=1, help="nginx worker processes for the nchan rows")
     args = parser.parse_args()
+    NGINX_WORKERS[0] = args.nginx_workers
     raise_file_limit()
     gc.disable()
     tmp = Path(tempfile.mkdtemp(prefix="newsroom-scale-"))

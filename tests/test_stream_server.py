@@ -138,7 +138,7 @@ def test_the_stream_server_answers_only_the_stream_of_a_public_post(server, news
     huge = raw_request(server.port, b"GET /live/x/stream/ HTTP/1.1\r\nX-Big: " + b"a" * 20000)
     assert huge.startswith(b"HTTP/1.1 431 ")
     head = raw_request(server.port, f"HEAD /live/{post.slug}/stream/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    assert head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head
+    assert head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head and head.endswith(b"\r\n\r\n"), "no body"
     assert all(len(server.workers()) == 2 for _ in range(3)), "no bad request took a worker down"
 
 

@@ -43,8 +43,9 @@ RESPONSE_HEAD = (
     + b"".join(name + b": " + value + b"\r\n" for name, value in stream.STREAM_HEADERS)
     # Delimited by the connection's end: no chunk framing, so every reader gets the very same bytes.
     + b"connection: close\r\n\r\n"
-    + b"retry: 3000\n\n"
 )
+RETRY = b"retry: 3000\n\n"  # the body's first line, as the ASGI stream's
+_opening: set[asyncio.Task] = set()  # requests being answered (a task nobody holds may be collected mid-way)
 
 
 def _refusal(status, reason, text):
@@ -84,7 +85,9 @@ class Connection(asyncio.Protocol):
         self.head += data
         if b"\r\n\r\n" in self.head:
             head, self.head = self.head, None
-            asyncio.ensure_future(self._open(head))
+            task = asyncio.ensure_future(self._open(head))
+            _opening.add(task)
+            task.add_done_callback(_opening.discard)
         elif len(self.head) > HEAD_LIMIT:
             self.head = None
             self._refuse(431, "Request Header Fields Too Large", "Request head too large.")
@@ -99,7 +102,11 @@ class Connection(asyncio.Protocol):
     def deliver(self, event_id, message):
         if self.pending is not None:
             self.pending.append((event_id, message))
-            return len(self.pending) <= stream.QUEUE_LIMIT
+            if len(self.pending) <= stream.QUEUE_LIMIT:
+                return True
+            if self.transport is not None:
+                self.transport.abort()  # its catch-up is stuck: it reconnects and catches up from the log
+            return False
         return self._write(event_id, message)
 
     def beat(self):
@@ -168,9 +175,10 @@ class Connection(asyncio.Protocol):
         self.last = cursor
         self.post_id = post.pk
         hub.add(post.pk, self)  # from now on, new events wait in `pending`
-        transport.write(RESPONSE_HEAD)
         if method == "HEAD":
+            transport.write(RESPONSE_HEAD)
             return transport.close()
+        transport.write(RESPONSE_HEAD + RETRY)
         for event_id, message in await hub.missed(post.pk, cursor):
             self._write(event_id, message)
         ended = stream.coverage_ended(post, self.last)
