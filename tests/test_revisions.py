@@ -322,3 +322,55 @@ def test_restoring_after_the_revisions_author_was_deleted_works(client, edited_e
     Author.objects.all().delete()  # the byline's author too: the version can no longer come back whole
     response = client.post(reverse("admin:liveupdates_entry_restore", args=[edited_entry.pk, first.pk]), follow=True)
     assert response.status_code == 200 and "deleted since" in response.content.decode()
+
+
+# --- Diffs stay quick whatever the length (review queue, edit conflicts) ----------------
+
+
+def _record_matchers(monkeypatch):
+    """The lengths of every pair of sequences difflib is asked to match."""
+    sizes = []
+    real = revisions.difflib.SequenceMatcher
+
+    def recording(isjunk, a, b, **kwargs):
+        sizes.append((len(a), len(b)))
+        return real(isjunk, a, b, **kwargs)
+
+    monkeypatch.setattr(revisions.difflib, "SequenceMatcher", recording)
+    return sizes
+
+
+def _paragraphs(*texts):
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+def test_a_conflict_between_two_long_texts_is_compared_paragraph_by_paragraph(monkeypatch):
+    sizes = _record_matchers(monkeypatch)
+    same = " ".join(f"word{n}" for n in range(2000))
+    theirs = _paragraphs(same, "the strikes killed 14 " * 500, same)
+    mine = _paragraphs(same, "the strikes killed 12 " * 500, same)
+
+    diff = revisions.side_by_side(theirs, mine)
+
+    assert max(a * b for a, b in sizes) <= revisions.WORD_DIFF_LIMIT  # never every word against every word
+    assert len(diff.theirs) == len(diff.mine) == 3
+    assert "<del>" not in diff.theirs[0] and "<del>" not in diff.theirs[2]
+    assert diff.theirs[1].startswith("<del>the strikes killed 14") and diff.mine[1].startswith("<ins>the strikes killed 12")
+
+
+def test_a_short_conflict_is_still_compared_word_by_word(monkeypatch):
+    sizes = _record_matchers(monkeypatch)
+    diff = revisions.side_by_side(_paragraphs("Seven strikes hit Idlib."), _paragraphs("Eight strikes hit Idlib."))
+
+    assert sizes == [(4, 4)]
+    assert diff.theirs == ["<del>Seven</del> strikes hit Idlib."]
+
+
+def test_a_long_proposed_edit_shows_the_old_and_new_text_without_comparing_every_word(monkeypatch):
+    sizes = _record_matchers(monkeypatch)
+    old, new = "a b " * 1500, "a c " * 1500
+
+    html = str(revisions.inline_diff(old, new))
+
+    assert max(a * b for a, b in sizes) <= revisions.WORD_DIFF_LIMIT
+    assert html.startswith("<del>a b") and "<ins>a c" in html
