@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from liveupdates import richtext
 from liveupdates.delivery import announcer, live
-from liveupdates.editorial import revisions
+from liveupdates.editorial import feed, revisions
 from liveupdates.models import (
     Citation,
     Correction,
@@ -677,7 +677,7 @@ def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
     entry.refresh_from_db(fields=["version", "updated_at", "updated_by"])
     EditProposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.APPROVED, decided_by=user, decided_at=now)
     proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.APPROVED, user, now
-    _proposal_event(entry, user=user, action="edit_approved", note=who_name(proposal.author))
+    _proposal_event(entry, user=user, action="edit_approved", note=feed.who(proposal.author))
     # The editor's edit path from here: cards bound, revision, "Updated", live readers told.
     from liveupdates.editorial import cards
 
@@ -686,7 +686,7 @@ def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
         entry=entry,
         user=user,
         created=False,
-        comment=_("Approved the edit proposed by %(who)s") % {"who": who_name(proposal.author)},
+        comment=_("Approved the edit proposed by %(who)s") % {"who": feed.who(proposal.author)},
     )
     return entry
 
@@ -733,12 +733,6 @@ def put_away_refusal(*, proposal: EditProposal, user: User) -> EditProposal:
     _refuse_unless(proposal.status == ProposalStatus.REFUSED, _("Only a refused proposal can be put away."))
     EditProposal.objects.filter(pk=proposal.pk, acknowledged_at__isnull=True).update(acknowledged_at=timezone.now())
     return proposal
-
-
-def who_name(user: User | None) -> str:
-    if user is None:
-        return _("Someone")
-    return user.get_full_name() or user.get_username()
 
 
 # --- Live post actions ---------------------------------------------------------
