@@ -73,6 +73,12 @@ def test_a_journalist_proposes_readers_keep_the_old_words_until_the_editor_appro
     expect(proposal.locator("del")).to_contain_text("dawn.")
     expect(proposal.locator("ins")).to_contain_text("noon, the civil defence says.")
     assert violations(ed) == []
+    # On a 390 px phone the queue, its diff and its side-by-side view fit without sideways scrolling.
+    ed.set_viewport_size({"width": 390, "height": 844})
+    proposal.locator("summary", has_text="Side by side").click()
+    ed.wait_for_timeout(300)
+    assert ed.evaluate("document.documentElement.scrollWidth") <= 390
+    ed.set_viewport_size({"width": 1280, "height": 1000})
     proposal.get_by_role("button", name="Approve and publish the edit").click()
     expect(ed.locator(".messagelist")).to_contain_text("is published")
 
