@@ -585,7 +585,8 @@ HEADLINE_MAX_CHARS = 200
 def _locked_proposal(proposal: EditProposal) -> tuple[EditProposal, Entry]:
     """The proposal and its entry, locked in that order (entry first, as withdraw's UPDATE takes it)."""
     entry = Entry.objects.select_for_update().get(pk=proposal.entry_id)
-    locked = EditProposal.objects.select_for_update().select_related("author").get(pk=proposal.pk)
+    # of=self: the author's user row is read, not locked (a login would wait on it otherwise).
+    locked = EditProposal.objects.select_for_update(of=("self",)).select_related("author").get(pk=proposal.pk)
     return locked, entry
 
 
@@ -638,7 +639,8 @@ def propose_edit(*, entry: Entry, user: User, headline: str, body: str) -> EditP
         _("The proposed words are the same as the published entry. Change something, or cancel."),
     )
     now = timezone.now()
-    EditProposal.objects.select_for_update().filter(entry=entry, status=ProposalStatus.WAITING).update(
+    # The entry's row lock above serialises proposals of one entry: this sees any committed one.
+    EditProposal.objects.filter(entry=entry, status=ProposalStatus.WAITING).update(
         status=ProposalStatus.SUPERSEDED, decided_at=now
     )
     proposal = EditProposal.objects.create(entry=entry, author=user, headline=headline, body=body, base_version=entry.version)
