@@ -455,3 +455,16 @@ def test_markup_in_a_proposal_or_a_note_is_shown_as_text_in_the_queue_and_on_the
     client.force_login(journalist)
     desk = client.get(desk_url(published)).content.decode()
     assert "<b onmouseover" not in desk and "&lt;b onmouseover=alert(3)&gt;no&lt;/b&gt;" in desk
+
+
+def test_the_desk_row_says_an_edit_is_waiting_and_stops_once_it_is_decided(
+    client, editor, journalist, other_journalist, published
+):
+    proposal = propose(published, journalist)
+    for user in (journalist, other_journalist, editor):
+        client.force_login(user)
+        assert "Edit proposed, waiting for an editor" in client.get(desk_url(published)).content.decode()
+    feed = client.get(reverse("admin:liveupdates_livepost_desk_feed", args=[published.post_id]), {"after": 0}).json()
+    assert "Edit proposed, waiting for an editor" in feed["rows"][str(published.pk)]
+    workflow.approve_edit(proposal=proposal, user=editor)
+    assert "Edit proposed, waiting for an editor" not in client.get(desk_url(published)).content.decode()
