@@ -438,3 +438,33 @@ def test_the_editors_index_counts_proposed_edits_beside_the_queue(client, editor
     propose(published, journalist)
     client.force_login(editor)
     assert "1 proposed edit" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_markup_in_a_proposal_or_a_note_is_shown_as_text_in_the_queue_and_on_the_desk(client, editor, journalist, published):
+    proposal = propose(
+        published,
+        journalist,
+        headline="<img src=x onerror=alert(1)>",
+        body="<p>&lt;script&gt;alert(2)&lt;/script&gt; at noon</p>",
+    )
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    assert "<img src=x onerror" not in page and "<script>alert(2)" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    workflow.refuse_edit(proposal=proposal, user=editor, note="<b onmouseover=alert(3)>no</b>")
+    client.force_login(journalist)
+    desk = client.get(desk_url(published)).content.decode()
+    assert "<b onmouseover" not in desk and "&lt;b onmouseover=alert(3)&gt;no&lt;/b&gt;" in desk
+
+
+def test_the_desk_row_says_an_edit_is_waiting_and_stops_once_it_is_decided(
+    client, editor, journalist, other_journalist, published
+):
+    proposal = propose(published, journalist)
+    for user in (journalist, other_journalist, editor):
+        client.force_login(user)
+        assert "Edit proposed, waiting for an editor" in client.get(desk_url(published)).content.decode()
+    feed = client.get(reverse("admin:liveupdates_livepost_desk_feed", args=[published.post_id]), {"after": 0}).json()
+    assert "Edit proposed, waiting for an editor" in feed["rows"][str(published.pk)]
+    workflow.approve_edit(proposal=proposal, user=editor)
+    assert "Edit proposed, waiting for an editor" not in client.get(desk_url(published)).content.decode()

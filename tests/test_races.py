@@ -660,3 +660,23 @@ def test_approving_a_proposed_edit_while_the_entry_is_withdrawn_never_brings_its
         outcomes.append(state)
     # Seen on this machine: both orders within 10 runs (approved before the withdrawal, or closed by it).
     assert set(outcomes) <= {ProposalStatus.APPROVED, ProposalStatus.SUPERSEDED}, outcomes
+
+
+def test_two_proposals_of_one_entry_sent_at_once_leave_exactly_one_waiting(editor, journalist):
+    from liveupdates.models import EditProposal, ProposalStatus
+
+    post = LivePostFactory()
+    entry = EntryFactory(post=post, created_by=journalist, headline="Shelling", body=f"<p>{words()}</p>")
+    workflow.publish(entry=entry, user=editor)
+    barrier = threading.Barrier(2, timeout=THREAD_TIMEOUT)
+
+    def propose():
+        barrier.wait()
+        return workflow.propose_edit(
+            entry=Entry.objects.get(pk=entry.pk), user=journalist, headline="Shelling", body=f"<p>{words()}</p>"
+        )
+
+    first, second = run_together(Worker(propose), Worker(propose))
+    assert first.error is None and second.error is None, (first.error, second.error)
+    states = sorted(EditProposal.objects.filter(entry=entry).values_list("status", flat=True))
+    assert states == sorted([ProposalStatus.SUPERSEDED, ProposalStatus.WAITING]), states

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from liveupdates import richtext
 from liveupdates.delivery import announcer, live
-from liveupdates.editorial import revisions
+from liveupdates.editorial import feed, revisions
 from liveupdates.models import (
     Author,
     Citation,
@@ -618,7 +618,8 @@ HEADLINE_MAX_CHARS = 200
 def _locked_proposal(proposal: EditProposal) -> tuple[EditProposal, Entry]:
     """The proposal and its entry, locked in that order (entry first, as withdraw's UPDATE takes it)."""
     entry = Entry.objects.select_for_update().get(pk=proposal.entry_id)
-    locked = EditProposal.objects.select_for_update().select_related("author").get(pk=proposal.pk)
+    # of=self: the author's user row is read, not locked (a login would wait on it otherwise).
+    locked = EditProposal.objects.select_for_update(of=("self",)).select_related("author").get(pk=proposal.pk)
     return locked, entry
 
 
@@ -671,7 +672,8 @@ def propose_edit(*, entry: Entry, user: User, headline: str, body: str) -> EditP
         _("The proposed words are the same as the published entry. Change something, or cancel."),
     )
     now = timezone.now()
-    EditProposal.objects.select_for_update().filter(entry=entry, status=ProposalStatus.WAITING).update(
+    # The entry's row lock above serialises proposals of one entry: this sees any committed one.
+    EditProposal.objects.filter(entry=entry, status=ProposalStatus.WAITING).update(
         status=ProposalStatus.SUPERSEDED, decided_at=now
     )
     proposal = EditProposal.objects.create(entry=entry, author=user, headline=headline, body=body, base_version=entry.version)
@@ -710,7 +712,7 @@ def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
     entry.refresh_from_db(fields=["version", "updated_at", "updated_by"])
     EditProposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.APPROVED, decided_by=user, decided_at=now)
     proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.APPROVED, user, now
-    _proposal_event(entry, user=user, action="edit_approved", note=who_name(proposal.author))
+    _proposal_event(entry, user=user, action="edit_approved", note=feed.who(proposal.author))
     # The editor's edit path from here: cards bound, revision, "Updated", live readers told.
     from liveupdates.editorial import cards
 
@@ -719,7 +721,7 @@ def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
         entry=entry,
         user=user,
         created=False,
-        comment=_("Approved the edit proposed by %(who)s") % {"who": who_name(proposal.author)},
+        comment=_("Approved the edit proposed by %(who)s") % {"who": feed.who(proposal.author)},
     )
     return entry
 
@@ -766,12 +768,6 @@ def put_away_refusal(*, proposal: EditProposal, user: User) -> EditProposal:
     _refuse_unless(proposal.status == ProposalStatus.REFUSED, _("Only a refused proposal can be put away."))
     EditProposal.objects.filter(pk=proposal.pk, acknowledged_at__isnull=True).update(acknowledged_at=timezone.now())
     return proposal
-
-
-def who_name(user: User | None) -> str:
-    if user is None:
-        return _("Someone")
-    return user.get_full_name() or user.get_username()
 
 
 # --- Live post actions ---------------------------------------------------------

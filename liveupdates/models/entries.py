@@ -79,6 +79,13 @@ class EntryQuerySet(models.QuerySet):
         # pk breaks ties: two entries published in the same second keep one order.
         return self.order_by("-published_at", "-pk")
 
+    def for_desk(self):
+        """The desk's rows: what for_display reads, who wrote it, and whether an edit of it waits for an editor."""
+        from liveupdates.models.proposals import EditProposal, ProposalStatus
+
+        waiting = EditProposal.objects.filter(entry=models.OuterRef("pk"), status=ProposalStatus.WAITING)
+        return self.for_display().select_related("created_by").annotate(edit_waiting=models.Exists(waiting))
+
     def for_display(self):
         """Everything an entry fragment shows, in a fixed number of queries."""
         return self.select_related("post", "post__column").prefetch_related(

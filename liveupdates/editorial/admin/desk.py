@@ -52,8 +52,7 @@ def desk_view(model_admin):
             raise PermissionDenied
         entries = (
             Entry.objects.for_post(post)
-            .for_display()
-            .select_related("created_by")
+            .for_desk()
             .order_by(F("published_at").desc(nulls_first=True), "-created_at", "-pk")[:DESK_ENTRIES]
         )
         rows = [(entry, workflow.allowed_actions(user, entry)) for entry in entries]

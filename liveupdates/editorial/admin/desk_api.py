@@ -77,7 +77,7 @@ def render_row(request, entry):
 
 
 def _displayed(pk):
-    return Entry.objects.for_display().select_related("created_by").get(pk=pk)
+    return Entry.objects.for_desk().get(pk=pk)
 
 
 def _form_errors(form):
@@ -179,7 +179,7 @@ def feed_view(request, pk):
     touched = {event.entry_id for event in events if event.entry_id}
     rows = {}
     if touched:
-        for entry in Entry.objects.filter(pk__in=touched).for_display().select_related("created_by"):
+        for entry in Entry.objects.filter(pk__in=touched).for_desk():
             rows[str(entry.pk)] = render_row(request, entry)
     present = [
         {
