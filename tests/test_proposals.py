@@ -154,6 +154,45 @@ def test_an_approval_after_the_entry_changed_is_refused_and_the_change_survives(
     assert fresh(proposal).status == ProposalStatus.WAITING
 
 
+def test_an_approval_after_a_public_correction_is_refused_so_the_corrected_words_stay(editor, journalist, published):
+    proposal = propose(published, journalist, body="<p>Jets struck Sukayk at dawn: 14 killed.</p>")
+    workflow.correct(entry=fresh(published), user=editor, text="An earlier version gave the toll as 14; it is 12.")
+    with pytest.raises(workflow.WorkflowError, match="The entry changed after this edit was proposed"):
+        workflow.approve_edit(proposal=proposal, user=editor)
+    assert "14 killed" not in fresh(published).body and fresh(proposal).status == ProposalStatus.WAITING
+
+
+def test_a_proposal_cannot_bring_in_a_card_the_entry_does_not_show(journalist, other_journalist, published):
+    # The review shows words only: a card from a colleague's draft would reach readers unseen.
+    from liveupdates.models import Card
+
+    secret = Card.objects.create(
+        url="https://t.me/smartnewsagency/9", provider="telegram", text="Scoop", created_by=other_journalist
+    )
+    with pytest.raises(workflow.WorkflowError, match="can keep the entry's link cards but not add new ones"):
+        propose(published, journalist, body=f'<p>Noon.</p><figure data-card="{secret.pk}"></figure>')
+    assert not EditProposal.objects.filter(entry=published).exists()
+
+
+def test_an_approval_refuses_a_card_that_reached_the_proposal_another_way(editor, journalist, published):
+    from liveupdates.models import Card
+
+    proposal = propose(published, journalist)
+    secret = Card.objects.create(url="https://t.me/smartnewsagency/9", provider="telegram", text="Scoop")
+    EditProposal.objects.filter(pk=proposal.pk).update(body=f'<p>Noon.</p><figure data-card="{secret.pk}"></figure>')
+    with pytest.raises(workflow.WorkflowError, match="not add new ones"):
+        workflow.approve_edit(proposal=fresh(proposal), user=editor)
+    assert "data-card" not in fresh(published).body
+
+
+def test_a_proposal_is_held_to_the_entrys_own_length_limit(journalist, published):
+    from liveupdates import richtext
+
+    too_long = "<p>" + "a" * richtext.BODY_MAX_CHARS + "</p>"
+    with pytest.raises(workflow.WorkflowError, match="Split it into several entries"):
+        propose(published, journalist, body=too_long)
+
+
 def test_a_decided_proposal_cannot_be_approved_again(editor, journalist, published):
     proposal = propose(published, journalist)
     workflow.refuse_edit(proposal=proposal, user=editor, note="Not confirmed.")

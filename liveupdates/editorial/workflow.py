@@ -609,10 +609,43 @@ def _messages(error: Exception) -> list[str]:
 
 # --- Proposed edits: a journalist fixes their own published entry ------------------------------
 
-# The most text one save keeps anywhere on the desk (desk_api.AUTOSAVE_MAX_CHARS): entries
-# themselves are bounded only by the request size, which a proposal must not outgrow.
-PROPOSAL_MAX_CHARS = 1_000_000
+# A proposal becomes the entry's text, so it is held to the entry's own limit.
+PROPOSAL_MAX_CHARS = richtext.BODY_MAX_CHARS
 HEADLINE_MAX_CHARS = 200
+
+
+def _proposal_problems(entry: Entry, body: str) -> list[str]:
+    """What keeps a proposed text from becoming this entry's text, checked when proposed and again when approved.
+
+    Cards: the review shows the words only, so a card the entry does not already
+    show (another entry's, a colleague's draft's) would reach readers unseen by
+    the editor. A proposal keeps the entry's cards; new ones are the editor's to add.
+    """
+    problems = []
+    if len(body) > PROPOSAL_MAX_CHARS:
+        problems.append(
+            _("This text is over %(max)s characters. Split it into several entries.") % {"max": f"{PROPOSAL_MAX_CHARS:,}"}
+        )
+    from liveupdates.editorial import cards
+
+    if set(cards.cards_in(body)) - set(cards.cards_in(entry.body)):
+        problems.append(
+            _(
+                "A proposed edit can keep the entry's link cards but not add new ones. "
+                "Remove the new card and ask an editor to add it."
+            )
+        )
+    return problems
+
+
+def proposal_is_stale(proposal: EditProposal, entry: Entry) -> bool:
+    """The entry changed after the proposal was made: approving it would undo that change.
+
+    An edit or a restore moves the entry's version; a public correction or update
+    note moves only revised_at (the words stay), but a proposal made before it may
+    bring back what the correction fixed.
+    """
+    return entry.version != proposal.base_version or bool(entry.revised_at and entry.revised_at > proposal.created_at)
 
 
 def _locked_proposal(proposal: EditProposal) -> tuple[EditProposal, Entry]:
@@ -655,10 +688,12 @@ def propose_edit(*, entry: Entry, user: User, headline: str, body: str) -> EditP
     _refuse_unless(len(headline) <= HEADLINE_MAX_CHARS, _("Keep the headline under 200 characters."))
     body = body or ""
     _refuse_unless(
-        len(body) <= PROPOSAL_MAX_CHARS,
+        len(body) <= PROPOSAL_MAX_CHARS,  # before sanitising: a huge text is refused unread
         _("This text is over %(max)s characters. Split it into several entries.") % {"max": f"{PROPOSAL_MAX_CHARS:,}"},
     )
     body = richtext.sanitize(body)
+    for problem in _proposal_problems(entry, body):
+        raise WorkflowError(problem)
     _refuse_unless(
         richtext.plain_text(body) or "<img" in body or "<iframe" in body,
         _("The proposed text is empty. Write the words readers should see."),
@@ -698,12 +733,14 @@ def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
     _refuse_unless_waiting(proposal)
     _refuse_unless(entry.status == PUBLISHED, _wrong_state(entry, _("changed by a proposed edit")))
     _refuse_unless(
-        entry.version == proposal.base_version,
+        not proposal_is_stale(proposal, entry),
         _(
             "The entry changed after this edit was proposed, so approving it would undo that change. "
             "Read the entry again, then refuse the proposal with a note or edit the entry yourself."
         ),
     )
+    for problem in _proposal_problems(entry, proposal.body):
+        raise WorkflowError(problem)
     now = timezone.now()
     entry.headline, entry.body = proposal.headline, richtext.sanitize(proposal.body)
     Entry.objects.filter(pk=entry.pk).update(

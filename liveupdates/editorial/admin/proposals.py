@@ -85,7 +85,7 @@ def review_rows(proposals):
             {
                 "proposal": proposal,
                 "entry": entry,
-                "stale": entry.version != proposal.base_version,
+                "stale": workflow.proposal_is_stale(proposal, entry),
                 "headline_diff": revisions.inline_diff(entry.headline, proposal.headline, spoken=True)
                 if entry.headline != proposal.headline
                 else None,
