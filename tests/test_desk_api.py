@@ -631,3 +631,14 @@ def test_the_full_edit_page_refuses_a_text_over_the_limit_with_the_same_sentence
     response = admin_save(client, entry, body="<p>" + "x" * BODY_MAX_CHARS + "</p>")
     assert response.status_code == 200 and "This text is too long" in response.content.decode()
     assert Entry.objects.get(pk=entry.pk).body == "<p>Short.</p>"
+
+
+@pytest.mark.parametrize("cool_off", [0.5, timedelta(minutes=30), "liveupdates.tests_cool_off"])
+def test_the_lockout_reads_the_cool_off_in_any_form_axes_accepts(rf, settings, monkeypatch, cool_off):
+    from liveupdates.editorial.admin.desk_api import lockout
+
+    if isinstance(cool_off, str):  # a callable, as axes allows: named by its dotted path
+        monkeypatch.setattr("liveupdates.tests_cool_off", lambda request: timedelta(minutes=30), raising=False)
+    settings.AXES_COOLOFF_TIME = cool_off
+    response = lockout(rf.post("/admin/liveupdates/livepost/desk/session/", HTTP_ACCEPT="application/json"), None)
+    assert response.status_code == 429 and "for 30 minutes" in response.content.decode()

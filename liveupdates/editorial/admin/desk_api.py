@@ -364,7 +364,11 @@ def lockout(request, *args, **kwargs):
     response and the credentials (positionally, and not always both); neither
     is needed here.
     """
-    minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+    # axes takes hours, a timedelta or a callable here; its own helper reads all three.
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else 0
     if wants_json(request):
         return _error(
             ngettext(
