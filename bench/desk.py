@@ -112,6 +112,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--pace", type=float, default=2.0, help="seconds each staff member waits between entries")
     parser.add_argument("--ports", default="13765,13766")
+    parser.add_argument("--stream", choices=["uvicorn", "server"], default="uvicorn", help="as bench/mixed_load.py")
     args = parser.parse_args()
     sys.argv = [
         sys.argv[0],
@@ -123,6 +124,8 @@ def main():
         str(args.seconds),
         "--pace",
         str(args.pace),
+        "--stream",
+        args.stream,
     ]
     stream_port, admin_port = (int(p) for p in args.ports.split(","))
     return ml.main(ports=(stream_port, admin_port), writers_target=run_writers)

@@ -156,6 +156,19 @@ def run_writers(base, post_id, count, seconds, pace, lockstep, results):
     )
 
 
+def _wait_for_port(port, timeout=30):
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
 def main(ports=(8765, 8766), writers_target=None):
     """`ports` and `writers_target` (a run_writers of another kind of writer) let bench/desk.py reuse this run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -164,6 +177,12 @@ def main(ports=(8765, 8766), writers_target=None):
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--pace", type=float, default=1.0, help="seconds each writer waits between entries")
     parser.add_argument("--lockstep", action="store_true", help="all writers save on the same beat (the worst case)")
+    parser.add_argument(
+        "--stream",
+        choices=["uvicorn", "server"],
+        default="uvicorn",
+        help="who holds the readers: uvicorn (make run's path) or manage.py stream_server (production's built-in path)",
+    )
     args = parser.parse_args()
     ll.raise_file_limit()
     gc.disable()
@@ -192,9 +211,15 @@ def main(ports=(8765, 8766), writers_target=None):
         ).stdout.split()[-1]
     )
     stream_port, admin_port = ports
+    stream_command = (
+        [sys.executable, "manage.py", "stream_server", "--processes", "1", "--host", "127.0.0.1", "--port", str(stream_port)]
+        if args.stream == "server"
+        else None
+    )
     servers = [
         subprocess.Popen(
-            [
+            stream_command
+            or [
                 sys.executable,
                 "-m",
                 "uvicorn",
@@ -241,8 +266,11 @@ def main(ports=(8765, 8766), writers_target=None):
         ),
     ]
     try:
-        for port in (stream_port, admin_port):
+        # The stream server answers only streams (which never end), so its port is waited for by connecting.
+        for port in (admin_port,) if args.stream == "server" else (stream_port, admin_port):
             wait_for(f"http://127.0.0.1:{port}/live/{SLUG}/")
+        if args.stream == "server":
+            _wait_for_port(stream_port)
         # The writers run in a process of their own: threads beside the 1,000 readers'
         # event loop would wait for its interpreter lock, and the bench would time itself.
         context = multiprocessing.get_context("spawn")
@@ -265,7 +293,8 @@ def main(ports=(8765, 8766), writers_target=None):
         latencies = [lat for reader in readers for n, lat in reader.received.items() if n in published]
         print(
             f"database: {'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}; "
-            f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: uvicorn 1 worker"
+            f"{os.cpu_count()} cores; admin: granian WSGI 2 workers; stream: "
+            + ("manage.py stream_server, 1 process" if args.stream == "server" else "uvicorn 1 worker")
         )
         print(
             f"readers connected: {connected}/{args.readers} (connection errors: {len(errors)}); writers: {args.writers} "
