@@ -178,6 +178,13 @@ def attach_photo(page, alt):
         [PNG_1PX],
     )
     image = page.frame_locator("iframe.cke_wysiwyg_frame").locator('img[src^="/media/uploads/"]')
+    panel = page.locator(".nl-photo")
+    if panel.count():  # the live desk: a pasted photo opens its photo panel (description, caption, credit)
+        expect(panel.get_by_label("What the photo shows")).to_be_focused()
+        panel.get_by_label("What the photo shows").fill(alt)
+        panel.get_by_role("button", name="Add the photo to the text").click()
+        expect(image).to_have_count(1, timeout=30000)  # uploaded, verified and re-encoded by the server
+        return
     expect(image).to_have_count(1, timeout=10000)  # uploaded, verified and re-encoded by the server
     image.dblclick()
     page.get_by_label("Alternative Text").fill(alt)
