@@ -35,6 +35,20 @@ def wait_for(url, timeout=30):
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+def wait_for_port(port, timeout=30):
+    """Once something accepts connections on loopback `port` (a server whose pages never end, like a stream)."""
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listened on {port} within {timeout} s")
+
+
 def start_group(command, **popen):
     """Start `command` as the leader of its own process group, so stop() also ends the workers it forks."""
     process = subprocess.Popen(command, start_new_session=True, **popen)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live_latency as ll  # noqa: E402  (the stream readers and helpers)
-from common import fresh_database, stop, wait_for  # noqa: E402
+from common import fresh_database, stop, wait_for, wait_for_port  # noqa: E402
 
 ROOT = ll.ROOT
 SLUG = ll.SLUG
@@ -156,19 +156,6 @@ def run_writers(base, post_id, count, seconds, pace, lockstep, results):
     )
 
 
-def _wait_for_port(port, timeout=30):
-    import socket
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
-
-
 def main(ports=(8765, 8766), writers_target=None):
     """`ports` and `writers_target` (a run_writers of another kind of writer) let bench/desk.py reuse this run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -270,7 +257,7 @@ def main(ports=(8765, 8766), writers_target=None):
         for port in (admin_port,) if args.stream == "server" else (stream_port, admin_port):
             wait_for(f"http://127.0.0.1:{port}/live/{SLUG}/")
         if args.stream == "server":
-            _wait_for_port(stream_port)
+            wait_for_port(stream_port)
         # The writers run in a process of their own: threads beside the 1,000 readers'
         # event loop would wait for its interpreter lock, and the bench would time itself.
         context = multiprocessing.get_context("spawn")

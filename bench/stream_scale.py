@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, fresh_database, start_group, stop, wait_for  # noqa: E402
+from common import free_port, fresh_database, start_group, stop, wait_for, wait_for_port  # noqa: E402
 from live_latency import (  # noqa: E402
     PUBLISH,
     SETUP,
@@ -82,19 +82,6 @@ def start_nchan(tmp, ports):
 
 def descendants(pid):
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-def wait_for_port(port, timeout=30):
-    import socket
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listened on {port} within {timeout} s")
 
 
 def nginx_rss(tmp):
