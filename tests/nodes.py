@@ -24,6 +24,33 @@ def test_env(**extra):
     }
 
 
+def loopback_nginx_conf(name, tmp, addresses):
+    """deploy/<name> made to run on loopback from `tmp`: `addresses` rewrites its upstreams and listens.
+
+    Also moves what the shipped file keeps under /var and /app (pid, logs, the
+    micro-cache, temporary files, media) into `tmp`, with one worker. Each
+    rewrite must match exactly once, so a change to the shipped file that a
+    test would silently stop exercising fails here instead.
+    """
+    rewrites = [
+        *addresses.items(),
+        ("/var/cache/nginx/newsroom", f"{tmp}/cache"),
+        ("alias /app/media/;", f"alias {tmp}/media/;"),
+        ("worker_processes auto;", f"worker_processes 1;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;"),
+        (
+            "http {",
+            f"http {{\n    access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;"
+            f" fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;",
+        ),
+        ("worker_connections 20000;", "worker_connections 1024;"),
+    ]
+    text = (ROOT / "deploy" / name).read_text()
+    for old, new in rewrites:
+        assert text.count(old) == 1, f"deploy/{name}: expected {old!r} exactly once"
+        text = text.replace(old, new)
+    return text
+
+
 def wait_until_listening(port, process, what, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -37,10 +37,9 @@ from liveupdates.models import Entry, LiveEvent
 
 from .browser import ensure_roles, free_port
 from .factories import EntryFactory, LivePostFactory, UserFactory
-from .nodes import page_node, stream_node, wait_until_listening
+from .nodes import loopback_nginx_conf, page_node, stream_node, wait_until_listening
 from .sse import Readers
 
-ROOT = Path(__file__).resolve().parents[1]
 READERS = 6
 STEPS = 12  # publications; every third step also withdraws an earlier entry
 
@@ -60,26 +59,16 @@ def require_nginx():
 
 
 def cluster_conf(tmp, port, pages, streams):
-    """deploy/nginx.conf with each upstream listing our nodes and its paths made local (each rewrite matches once)."""
-    text = (ROOT / "deploy" / "nginx.conf").read_text()
-    rewrites = [
-        ("server web:8000;", " ".join(f"server 127.0.0.1:{node.port};" for node in pages)),
-        ("server stream:8001;", " ".join(f"server 127.0.0.1:{node.port};" for node in streams)),
-        ("listen 80;", f"listen 127.0.0.1:{port};"),
-        ("/var/cache/nginx/newsroom", f"{tmp}/cache"),
-        ("alias /app/media/;", f"alias {tmp}/media/;"),
-        ("worker_processes auto;", f"worker_processes 1;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;"),
-        (
-            "http {",
-            f"http {{\n    access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;"
-            f" fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;",
-        ),
-        ("worker_connections 20000;", "worker_connections 1024;"),
-    ]
-    for old, new in rewrites:
-        assert text.count(old) == 1, f"deploy/nginx.conf: expected {old!r} exactly once"
-        text = text.replace(old, new)
-    return text
+    """deploy/nginx.conf with each upstream listing our nodes."""
+    return loopback_nginx_conf(
+        "nginx.conf",
+        tmp,
+        {
+            "server web:8000;": " ".join(f"server 127.0.0.1:{node.port};" for node in pages),
+            "server stream:8001;": " ".join(f"server 127.0.0.1:{node.port};" for node in streams),
+            "listen 80;": f"listen 127.0.0.1:{port};",
+        },
+    )
 
 
 class Cluster:

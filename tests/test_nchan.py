@@ -27,6 +27,7 @@ from liveupdates.models import LiveEvent
 
 from .browser import ensure_roles, free_port
 from .factories import EntryFactory, LivePostFactory, UserFactory
+from .nodes import loopback_nginx_conf
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")
@@ -43,26 +44,16 @@ def require_nchan():
 
 
 def loopback_conf(tmp, ports):
-    """deploy/nginx-nchan.conf with its addresses and paths made local (each rewrite must match exactly once)."""
-    text = (ROOT / "deploy" / "nginx-nchan.conf").read_text()
-    rewrites = [
-        ("server web:8000;", f"server 127.0.0.1:{ports['pages']};"),
-        ("listen 80;", f"listen 127.0.0.1:{ports['readers']};"),
-        ("listen 8080;", f"listen 127.0.0.1:{ports['publisher']};"),
-        ("/var/cache/nginx/newsroom", f"{tmp}/cache"),
-        ("alias /app/media/;", f"alias {tmp}/media/;"),
-        ("worker_processes auto;", f"worker_processes 1;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;"),
-        (
-            "http {",
-            f"http {{\n    access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;"
-            f" fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;",
-        ),
-        ("worker_connections 20000;", "worker_connections 1024;"),
-    ]
-    for old, new in rewrites:
-        assert text.count(old) == 1, f"deploy/nginx-nchan.conf: expected {old!r} exactly once"
-        text = text.replace(old, new)
-    return text
+    """deploy/nginx-nchan.conf with its addresses made local."""
+    return loopback_nginx_conf(
+        "nginx-nchan.conf",
+        tmp,
+        {
+            "server web:8000;": f"server 127.0.0.1:{ports['pages']};",
+            "listen 80;": f"listen 127.0.0.1:{ports['readers']};",
+            "listen 8080;": f"listen 127.0.0.1:{ports['publisher']};",
+        },
+    )
 
 
 class Nchan:
