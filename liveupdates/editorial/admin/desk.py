@@ -138,7 +138,8 @@ def save_composed(*, post, form, user, intent, at=None, token=""):
         entry.save()
         form.save_m2m()
         form.save_citations(entry)
-        cards.attach(entry, user=user)
+        if cards.cards_in(entry.body):  # a new entry has no cards to detach, only placed ones to bind
+            cards.attach(entry, user=user)
         workflow.record_edit(entry=entry, user=user, created=True)
         Autosave.objects.filter(user=user, key=compose_key(post)).delete()
         try:
