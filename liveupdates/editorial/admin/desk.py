@@ -136,7 +136,7 @@ def save_composed(*, post, form, user, intent, at=None, token=""):
         entry.post = post
         entry.created_by = entry.updated_by = user
         entry.save()
-        form.save_m2m()
+        form.save_m2m_of_new_entry()
         form.save_citations(entry)
         if cards.cards_in(entry.body):  # a new entry has no cards to detach, only placed ones to bind
             cards.attach(entry, user=user)
