@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from liveupdates.editorial import workflow
+from liveupdates.editorial import cards, workflow
 from liveupdates.editorial.admin import desk_api
-from liveupdates.models import Autosave, Entry, EntryStatus, WorkflowEvent
+from liveupdates.models import Autosave, Card, Entry, EntryStatus, WorkflowEvent
 
 from .factories import (
     AuthorFactory,
@@ -87,6 +87,19 @@ def test_the_row_posted_in_place_is_the_row_the_desk_reads_back(client, editor, 
     entry = Entry.objects.get(pk=answer["entry"])
     assert set(entry.authors.all()) == set(authors) and set(entry.places.all()) == set(places)
     assert set(entry.tags.names()) == {"strikes", "daraa"}
+
+
+def test_the_row_posted_in_place_with_a_card_and_a_schedule_is_the_row_the_desk_reads_back(client, editor, post):
+    card = Card.objects.create(url="https://t.me/smartnewsagency/1", provider="telegram", text="Words of the card")
+    client.force_login(editor)
+    at = (timezone.now() + timedelta(days=1)).astimezone(ZoneInfo("America/New_York")).replace(hour=9, minute=30)
+    body = "<p>Two air strikes hit al-Harra.</p>" + cards.placeholder(card)
+    answer = compose(client, post, body=body, intent="schedule", at=at.strftime("%Y-%m-%dT%H:%M"), tz="America/New_York").json()
+    request = RequestFactory().post(url("compose", post))
+    request.user = editor
+    read_back = desk_api.render_row(request, Entry.objects.for_desk().get(pk=answer["entry"]))
+    assert "Words of the card" in answer["row"] and "Scheduled for" in answer["row"]
+    assert without_csrf_tokens(answer["row"]) == without_csrf_tokens(read_back)
 
 
 def test_posting_in_place_reads_a_fixed_number_of_queries_however_many_bylines_and_places(client, editor, post):
