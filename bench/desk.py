@@ -28,19 +28,23 @@ import mixed_load as ml  # noqa: E402  (servers, accounts, readers)
 
 
 class DeskWriter(ml.Writer):
-    """A staff member on the desk: posts in place every `pace` seconds and polls the feed every second."""
+    """A staff member on the desk: posts in place every `pace` seconds and polls the feed every second, as desk/feed.js does."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.polls = []
 
     def _poll(self, desk):
-        cursor = 0
+        cursor, seen = 0, []
         while time.time() < self.until:
             started = time.perf_counter()
             try:
-                answer = json.loads(self.opener.open(f"{self.base}{desk}api/feed/?after={cursor}", timeout=30).read())
+                url = f"{self.base}{desk}api/feed/?after={cursor}&seen={','.join(map(str, seen))}"
+                answer = json.loads(self.opener.open(url, timeout=30).read())
                 cursor = answer["cursor"]
+                # As desk/feed.js: the recent events already shown, so the server's look-back
+                # (for late commits) does not send them, and render their rows, again.
+                seen = [id for id in seen + [item["id"] for item in answer["activity"]] if id > cursor - 20][-20:]
                 self.polls.append(time.perf_counter() - started)
             except Exception as error:  # noqa: BLE001 - reported, not raised
                 self.errors.append(f"feed: {error!r}")

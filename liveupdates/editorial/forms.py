@@ -1,4 +1,5 @@
 from datetime import timedelta
+from itertools import chain
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -66,6 +67,18 @@ class ComposeForm(CleanTagsMixin, forms.ModelForm):
     def save_citations(self, entry):
         for source in self.cleaned_data.get("sources") or []:
             Citation.objects.get_or_create(entry=entry, source=source, url="")
+
+    def save_m2m_of_new_entry(self):
+        """save_m2m for the entry this form has just created: its bylines, places and tags are added.
+
+        Django's save_m2m sets each relation, which first reads what the entry has: a new
+        entry has nothing, and every save from the desk is a new entry (one query fewer
+        per relation, four with no byline, place or tag).
+        """
+        opts = self.instance._meta
+        for field in chain(opts.many_to_many, opts.private_fields):
+            if hasattr(field, "save_form_data") and field.name in self._meta.fields and self.cleaned_data.get(field.name):
+                getattr(self.instance, field.name).add(*self.cleaned_data[field.name])
 
 
 class NoteForm(forms.Form):

@@ -483,7 +483,10 @@ def record_edit(*, entry: Entry, user: User, created: bool, comment: str = "") -
         _mark_revised(entry)
     revisions.record(entry, user=user, comment=comment or (_("Created") if created else _("Edited")))
     # The status as the row has it: the instance may be older than a withdrawal that just committed.
-    status = Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first() or entry.status
+    # A row created by this save is the instance's own (no one else has changed it yet): no need to read it.
+    status = (
+        entry.status if created else Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first() or entry.status
+    )
     WorkflowEvent.objects.create(entry=entry, action=action, from_status=status, to_status=status, actor=user)
     if not created:
         # Whatever the state now (the instance may be older than a withdrawal that just

@@ -80,11 +80,25 @@ class EntryQuerySet(models.QuerySet):
         return self.order_by("-published_at", "-pk")
 
     def for_desk(self):
-        """The desk's rows: what for_display reads, who wrote it, and whether an edit of it waits for an editor."""
+        """The desk's rows (admin/liveupdates/_desk_entry.html): what a row shows, who wrote it, and whether an edit of it waits for an editor.
+
+        Less than for_display: a row shows no tags and no corrections, and every open
+        desk reads the rows that changed at each poll (every second), so it reads neither.
+        """
         from liveupdates.models.proposals import EditProposal, ProposalStatus
 
         waiting = EditProposal.objects.filter(entry=models.OuterRef("pk"), status=ProposalStatus.WAITING)
-        return self.for_display().select_related("created_by").annotate(edit_waiting=models.Exists(waiting))
+        return (
+            self.select_related("post", "post__column", "created_by")
+            .prefetch_related(
+                "authors",
+                "places",
+                Prefetch("citations", queryset=Citation.objects.select_related("source", "citing")),
+                "cards",
+                "cards__source",
+            )
+            .annotate(edit_waiting=models.Exists(waiting))
+        )
 
     def for_display(self):
         """Everything an entry fragment shows, in a fixed number of queries."""

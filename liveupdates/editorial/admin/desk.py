@@ -136,9 +136,10 @@ def save_composed(*, post, form, user, intent, at=None, token=""):
         entry.post = post
         entry.created_by = entry.updated_by = user
         entry.save()
-        form.save_m2m()
+        form.save_m2m_of_new_entry()
         form.save_citations(entry)
-        cards.attach(entry, user=user)
+        if cards.cards_in(entry.body):  # a new entry has no cards to detach, only placed ones to bind
+            cards.attach(entry, user=user)
         workflow.record_edit(entry=entry, user=user, created=True)
         Autosave.objects.filter(user=user, key=compose_key(post)).delete()
         try:

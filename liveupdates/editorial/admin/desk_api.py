@@ -21,6 +21,7 @@ from django.contrib import admin
 from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -37,7 +38,7 @@ from liveupdates import richtext
 from liveupdates.editorial import feed, workflow
 from liveupdates.editorial.admin import actions, desk
 from liveupdates.editorial.forms import ComposeForm, ScheduleForm
-from liveupdates.models import Autosave, Entry, LivePost
+from liveupdates.models import Autosave, Citation, Entry, LivePost
 
 # The header the desk's script sends with every request: how csrf_failure knows to answer JSON.
 DESK_HEADER = "newsroom-desk"
@@ -80,6 +81,27 @@ def _displayed(pk):
     return Entry.objects.for_desk().get(pk=pk)
 
 
+def _just_composed(entry, *, post, user, form):
+    """The entry this request has just composed, ready for its desk row as `_displayed` would read it back.
+
+    The compose answer is on every keypress's way to readers: reading the new row back
+    through for_desk (the row and seven prefetches) cost 8 queries for what the request
+    already holds. Its post, its author (the user), its byline and places (the form's,
+    already read, in the models' order as a prefetch has them) and no waiting proposal
+    are known; its citations (the form's sources and its cards') are read, and its cards
+    only when the text places one. The entry's state is the instance's: the workflow
+    sets it on the instance as it writes it.
+    """
+    entry.post, entry.created_by, entry.edit_waiting = post, user, False
+    cache = entry.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache["authors"], cache["places"] = form.cleaned_data["authors"], form.cleaned_data["places"]
+    lookups = [Prefetch("citations", queryset=Citation.objects.select_related("source", "citing"))]
+    if 'data-card="' in entry.body:
+        lookups += ["cards", "cards__source"]
+    prefetch_related_objects([entry], *lookups)
+    return entry
+
+
 def _form_errors(form):
     return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
 
@@ -112,7 +134,7 @@ def compose(request, pk):
         if sent_before is None:
             raise
         return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
-    entry = _displayed(entry.pk)
+    entry = _just_composed(entry, post=post, user=request.user, form=form)
     return JsonResponse(
         {
             "ok": not problem,
