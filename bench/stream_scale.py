@@ -70,6 +70,7 @@ NCHAN_REWRITES = [
 # entry in BENCH_MARKS): the call; the entry's commit (workflow's on_commit calls announcer.soon); the live
 # event's commit (announcer.soon returns once the render and the append have committed: NOTIFY goes then).
 PUBLISH = f"""
+import newsroom.wsgi  # noqa: F401 - a web worker's start-up (warm_up, gc.freeze): production publishes from one
 import json, os, time
 from django.contrib.auth import get_user_model
 from liveupdates.models import Entry, LivePost
