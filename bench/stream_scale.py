@@ -256,7 +256,9 @@ def run_engine(engine, args, env, tmp):
         if engine == "nchan":
             relay = [m.groups() for m in TIMING.finditer((engine_tmp / "relay.log").read_text())]
             for mark, (_, woke, sent, answered) in zip(marks, relay):  # the bench's events, in order
-                mark.update(woke=float(woke), sent=float(sent), answered=float(answered))
+                mark.update(sent=float(sent), answered=float(answered))
+                if float(woke):  # 0: published in a round no notification started (read with the one before)
+                    mark["woke"] = float(woke)
         if latencies:
             # The second clock: from the live event's commit (bare nchan: from its POST), per delivery.
             since_call = {m["n"]: m["event_committed"] - m["called"] for m in marks}
@@ -377,11 +379,15 @@ def print_trace(engine, marks, received):
         if got:
             at = lambda fraction: mark["called"] + got[min(len(got) - 1, int(round(fraction * (len(got) - 1))))]  # noqa: E731
             mark.update(first=at(0), median=at(0.5), p95=at(0.95), last=at(1))
+    timed = [m for m in marks if "p95" in m]
+    worst = max(timed, key=lambda m: m["p95"] - m["called"]) if timed else {}
     for label, start, end in STEPS:
         spans = [(m[end] - m[start]) * 1000 for m in marks if start in m and end in m]
         if spans:
+            in_worst = f"{(worst[end] - worst[start]) * 1000:7.1f} ms" if start in worst and end in worst else "      -"
             print(
-                f"    {engine:<10} {label:<48} median {statistics.median(spans):7.1f} ms  max {max(spans):7.1f} ms",
+                f"    {engine:<10} {label:<48} median {statistics.median(spans):7.1f} ms  max {max(spans):7.1f} ms  "
+                f"in the slowest event (#{worst.get('n')}) {in_worst}",
                 flush=True,
             )
 

@@ -233,6 +233,9 @@ class Relay:
 
     def publish_new(self):
         tracing = timing.isEnabledFor(logging.DEBUG)
+        woke = 0.0  # this round's wake by a notification, if a notification started it (0: a poll, or a next round)
+        if self.listener is not None:
+            woke, self.listener.woke_at = self.listener.woke_at, 0.0
         rows = list(LiveEvent.objects.filter(pk__gt=self.last).order_by("pk").values_list("pk", "post_id", "payload")[:1000])
         missing = {post_id for _, post_id, _ in rows} - set(self.slugs)
         if missing:
@@ -253,7 +256,7 @@ class Relay:
                                 "event %s %s woke=%.6f sent=%.6f answered=%.6f",
                                 event_id,
                                 payload.get("type"),
-                                self.listener.woke_at if self.listener else 0.0,
+                                woke,
                                 sent,
                                 time.time(),
                             )
