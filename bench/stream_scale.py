@@ -99,6 +99,7 @@ for n in range(count):
 
 TIMING = re.compile(r"event (\d+) add woke=([\d.]+) sent=([\d.]+) answered=([\d.]+)")
 
+SAMPLE_PAYLOAD = [""]  # set in main(): a real event's bytes for the bare nchan rows
 NGINX_WORKERS = [1]  # --nginx-workers: a process holds at most as many connections as its file limit
 
 
@@ -124,12 +125,29 @@ def nginx_rss(tmp):
     return sum(rss_kib(int(pid)) for pid in children)
 
 
-def bare_publisher(url, count, interval, marks):
-    """Publish the same bytes a reader would look for, straight to nchan (no Django); one connection per POST."""
+SAMPLE_MARK = "bench-999-0.000000-end"
+# One entry published through the workflow before the runs: its live event's payload, as the relay would send it,
+# is what bare nchan publishes (with each publication's mark in place of this one), so both rows carry the same bytes.
+SAMPLE = f"""
+import json
+from django.contrib.auth import get_user_model
+from liveupdates.models import Entry, LiveEvent, LivePost
+from liveupdates.editorial import workflow
+editor = get_user_model().objects.get(username="bench-editor")
+post = LivePost.objects.get(slug="{SLUG}")
+entry = Entry.objects.create(post=post, headline="{SAMPLE_MARK}", body="<p>Bench entry.</p>", created_by=editor)
+workflow.publish(entry=entry, user=editor)
+event = LiveEvent.objects.filter(entry=entry, kind="add").latest("pk")
+print(json.dumps({{"id": event.pk, **event.payload}}, separators=(",", ":")))
+"""
+
+
+def bare_publisher(url, count, interval, marks, sample):
+    """Publish what the relay would, straight to nchan (no Django, no database); one connection per POST."""
     time.sleep(1.0)
     for n in range(count):
         started = time.time()
-        body = json.dumps({"id": n + 1, "type": "add", "html": f"bench-{n}-{started:.6f}-end"}).encode()
+        body = sample.replace(SAMPLE_MARK, f"bench-{n}-{started:.6f}-end").encode()
         urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=60).read()
         marks.append({"n": n, "called": started, "event_committed": started, "sent": started, "answered": time.time()})
         time.sleep(max(0.0, started + interval - time.time()))
@@ -212,7 +230,7 @@ def run_engine(engine, args, env, tmp):
             if engine == "bare-nchan":
                 thread = threading.Thread(
                     target=bare_publisher,
-                    args=(f"{publish_url}/live-{SLUG}", args.entries, args.interval, bare_marks),
+                    args=(f"{publish_url}/live-{SLUG}", args.entries, args.interval, bare_marks, SAMPLE_PAYLOAD[0]),
                     daemon=True,
                 )
                 thread.start()
@@ -417,9 +435,17 @@ def main():
     env = {**django_env(database_url), "NEWSROOM_ANNOUNCE_IN_BACKGROUND": "0"}
     manage(env, "migrate", "--noinput")
     manage(env, "shell", "-c", SETUP)
+    SAMPLE_PAYLOAD[0] = (
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", SAMPLE], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     print(
         f"{args.readers} readers, {args.entries} entries every {args.interval} s; database: "
         f"{'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'}; {os.cpu_count()} cores; "
+        f"an event is {len(SAMPLE_PAYLOAD[0].encode())} bytes; "
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
         flush=True,
     )
