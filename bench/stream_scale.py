@@ -11,11 +11,17 @@ nginx+nchan; `bare-nchan` nchan fed by the bench itself.
 
 Each engine gets a fresh server and the same readers (bench/live_latency.py's
 cheap SSE client on loopback); entries are published through the editorial
-workflow from a separate process (bare nchan: the bench POSTs the same bytes to
-nchan's publisher itself, no Django). Per engine it prints readers connected,
-connect time, publish-to-reader p50/p95/max, deliveries lost, and the server's
-memory (uvicorn's RSS; nginx's workers' RSS for nchan). Loopback only, bounded
-in time; needs nginx with libnginx-mod-nchan for the nchan rows.
+workflow from a separate process started as a web worker is (bare nchan: the
+bench POSTs a real event's bytes to nchan's publisher itself, no Django). Per
+engine it prints readers connected, connect time, latency p50/p95/max on two
+clocks (from the workflow call, and from the live event's commit: bare nchan's
+POST), deliveries late (after --late s) and lost (not received --listen-after s
+after the last publication), and the server's memory (uvicorn's RSS; nginx's
+workers' RSS for nchan). --trace adds where each event's time went: the
+entry's commit, the live event's commit, the relay woken, its POST sent and
+answered (the relay's DEBUG timing line), the first, median, p95 and last
+reader. Loopback only, bounded in time; needs nginx with libnginx-mod-nchan
+for the nchan rows.
 """
 
 import argparse
