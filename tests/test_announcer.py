@@ -9,11 +9,18 @@ from liveupdates.delivery import announcer, live
 from liveupdates.editorial import workflow
 from liveupdates.models import Entry, LiveEvent
 
+from .browser import ensure_roles
 from .factories import EntryFactory
 
 
+@pytest.fixture
+def roles(transactional_db):
+    """The newsroom's groups again: a transactional test run before this one (tests/test_nchan.py) emptied every table."""
+    ensure_roles()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_publication_is_announced_by_the_background_thread_after_it_commits(settings, editor, post):
+def test_a_publication_is_announced_by_the_background_thread_after_it_commits(settings, roles, editor, post):
     settings.NEWSROOM_ANNOUNCE_IN_BACKGROUND = True
     entry = EntryFactory(post=post)
     workflow.publish(entry=entry, user=editor)  # autocommit: committed when it returns
