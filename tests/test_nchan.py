@@ -419,3 +419,60 @@ def test_the_relay_listens_again_after_its_connection_is_killed_and_loses_nothin
     assert relay.listener.wakes > wakes, "the new connection did not wake the relay"
     ids = publisher.ids()
     assert ids == sorted(set(ids)), f"duplicates or disorder: {ids}"
+
+
+def test_the_relay_sends_event_after_event_on_one_kept_alive_connection_to_nchan(engine, newsroom, monkeypatch):
+    editor, post = newsroom
+    monkeypatch.setattr(nchan, "_kept", {})
+    reader = Subscriber(engine["readers"], post.slug)
+    relay = nchan.Relay(listen=False)
+    local_ports = []
+    for n in range(3):
+        entry = publish(post, editor, f"Kept alive {n}")
+        relay.step()
+        reader.wait_for(lambda event, pk=entry.pk: event.get("entry") == pk)
+        (kept,) = nchan._kept.values()
+        local_ports.append(kept.sock.getsockname()[1])
+    assert len(set(local_ports)) == 1, f"a new connection per event: {local_ports}"
+    reader.close()
+
+
+def test_a_kept_connection_nginx_closed_meanwhile_is_replaced_without_a_retry_or_a_loss(settings, newsroom, monkeypatch):
+    editor, post = newsroom
+    server = Nchan()
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = server.publish_url
+    monkeypatch.setattr(nchan, "_kept", {})
+    monkeypatch.setattr(nchan, "RETRY", 30.0)  # a retry would show as a 30 s step
+    try:
+        relay = nchan.Relay(listen=False)
+        publish(post, editor, "Before nginx restarts")
+        relay.step()
+        assert nchan._kept
+        server.stop()
+        server.start()
+        reader = Subscriber(server.ports["readers"], post.slug)
+        after = publish(post, editor, "After nginx restarted")
+        started = time.monotonic()
+        relay.step()
+        assert time.monotonic() - started < 5
+        reader.wait_for(lambda event: event.get("entry") == after.pk)
+        reader.close()
+    finally:
+        server.remove()
+
+
+def test_a_round_that_publishes_leaves_the_sweep_to_the_next_round(newsroom, settings, monkeypatch):
+    editor, post = newsroom
+    publisher = FakePublisher()
+    settings.NEWSROOM_NCHAN_PUBLISH_URL = publisher.url
+    calls = []
+    real_publish, real_announce = nchan.publish, live.announce
+    relay = nchan.Relay(listen=False)
+    publish(post, editor, "Published while the sweep is due")
+    monkeypatch.setattr(nchan, "publish", lambda *args, **kwargs: calls.append("publish") or real_publish(*args, **kwargs))
+    monkeypatch.setattr(live, "announce", lambda *args, **kwargs: calls.append("sweep") or real_announce(*args, **kwargs))
+    assert relay.step() == 1
+    assert calls == ["publish"], "the sweep ran between the commit and its publish"
+    assert relay.step() == 0
+    assert calls == ["publish", "sweep"]
+    publisher.close()

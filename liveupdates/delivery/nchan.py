@@ -52,6 +52,9 @@ from liveupdates.delivery import live
 from liveupdates.models import LiveEvent, LivePost
 
 logger = logging.getLogger(__name__)
+# At DEBUG, one line per event published: when the relay woke, read the log, sent it, and nchan answered
+# (bench/stream_scale.py --trace reads them to show where the time goes).
+timing = logging.getLogger(f"{__name__}.timing")
 
 POLL_INTERVAL = 0.1  # seconds between reads of the log with no LISTEN connection (SQLite)
 FALLBACK_POLL = 1.0  # seconds between reads of the log while LISTENing: only a lost notification waits this long
@@ -70,6 +73,28 @@ class NotTaken(OSError):
     """nchan did not take the message (not reached, or refused it): sending it again is safe."""
 
 
+_kept: dict[tuple[str, int], http.client.HTTPConnection] = {}  # (host, port) -> the publisher's kept-alive connection
+
+
+def _connection(host, port, timeout):
+    """The kept-alive connection to nchan's publisher, or a new one; returns (connection, reused).
+
+    One event follows another on the same connection: no TCP handshake, and no
+    new socket for nginx to accept, while it is writing the last event to every
+    reader. nginx closes an idle one after `keepalive_timeout`; its end is then
+    waiting to be read, so it is dropped here rather than written to.
+    """
+    client = _kept.pop((host, port), None)
+    if client is not None and (client.sock is None or select.select([client.sock], [], [], 0)[0]):
+        client.close()
+        client = None
+    if client is None:
+        return http.client.HTTPConnection(host, port, timeout=timeout), False
+    client.timeout = timeout
+    client.sock.settimeout(timeout)
+    return client, True
+
+
 def publish(slug, event_id, payload, timeout=None):
     """Publish one live event to the post's channel.
 
@@ -81,7 +106,20 @@ def publish(slug, event_id, payload, timeout=None):
     data = json.dumps({"id": event_id, **payload}, separators=(",", ":")).encode()
     url = urlsplit(settings.NEWSROOM_NCHAN_PUBLISH_URL.rstrip("/"))
     path = f"{url.path}/{quote(channel(slug))}"
-    client = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout or PUBLISH_TIMEOUT)
+    host, port, timeout = url.hostname, url.port or 80, timeout or PUBLISH_TIMEOUT
+    client, reused = _connection(host, port, timeout)
+    try:
+        return _send(client, path, data, event_id, timeout, (host, port))
+    except NotTaken:
+        if not reused:
+            raise
+        # nginx closed the kept connection as we wrote to it: nothing reached nchan. Once more on a new one.
+        client, _ = _connection(host, port, timeout)
+        return _send(client, path, data, event_id, timeout, (host, port))
+
+
+def _send(client, path, data, event_id, timeout, key):
+    kept = False
     try:
         try:
             client.request("POST", path, body=data, headers={"Content-Type": "text/plain; charset=utf-8"})
@@ -99,9 +137,13 @@ def publish(slug, event_id, payload, timeout=None):
         response.read()
         if response.status not in (200, 201, 202):
             raise NotTaken(f"nchan answered {response.status} to a publish")
+        kept = not response.will_close
         return True
     finally:
-        client.close()
+        if kept:
+            _kept[key] = client
+        else:
+            client.close()
 
 
 class Listener:
@@ -117,6 +159,7 @@ class Listener:
         self.connection = None
         self.retry_at = 0.0
         self.wakes = 0  # how many times a notification woke the relay (tests, logs)
+        self.woke_at = 0.0  # time.time() of the last wake by a notification
 
     def wait(self, timeout):
         """Return once an event has committed, or after `timeout` seconds (POLL_INTERVAL without LISTEN)."""
@@ -129,6 +172,7 @@ class Listener:
             if select.select([self.connection], [], [], timeout)[0]:
                 self.connection.poll()
             if self.connection.notifies:
+                self.woke_at = time.time()
                 self.wakes += 1
                 self.connection.notifies.clear()
         except Exception:
@@ -172,13 +216,26 @@ class Relay:
         self.listener = Listener() if listen else None
 
     def step(self):
-        """One round: the sweep when due, then every new event published. Returns how many were published."""
-        if time.monotonic() >= self.next_sweep:
+        """One round: every new event published, then the sweep if due. Returns how many were published.
+
+        The sweep (a few queries, and any announcement it finds to make) runs
+        only in a round that published nothing: never between a commit's
+        notification and its publish, and the next round follows at once.
+        """
+        published = self.publish_new()
+        if not published and time.monotonic() >= self.next_sweep:
             self.next_sweep = time.monotonic() + 1.0
             try:
                 live.announce()
             except Exception:
                 logger.exception("stream relay: the sweep failed; retrying in a second")
+        return published
+
+    def publish_new(self):
+        tracing = timing.isEnabledFor(logging.DEBUG)
+        woke = 0.0  # this round's wake by a notification, if a notification started it (0: a poll, or a next round)
+        if self.listener is not None:
+            woke, self.listener.woke_at = self.listener.woke_at, 0.0
         rows = list(LiveEvent.objects.filter(pk__gt=self.last).order_by("pk").values_list("pk", "post_id", "payload")[:1000])
         missing = {post_id for _, post_id, _ in rows} - set(self.slugs)
         if missing:
@@ -190,9 +247,19 @@ class Relay:
             else:
                 slug = self.slugs.get(post_id)
             if slug is not None:
+                sent = time.time()
                 while True:
                     try:
                         publish(slug, event_id, payload)
+                        if tracing:
+                            timing.debug(
+                                "event %s %s woke=%.6f sent=%.6f answered=%.6f",
+                                event_id,
+                                payload.get("type"),
+                                woke,
+                                sent,
+                                time.time(),
+                            )
                         break
                     except OSError:  # NotTaken, or anything else before nchan had it
                         logger.warning("stream relay: nchan did not take event %s; retrying", event_id, exc_info=True)
