@@ -254,3 +254,18 @@ def test_a_prepared_query_refuses_a_value_that_never_reaches_its_sql():
     query = prepared.Prepared(lambda post_id: Column.objects.values_list("id"), post_id="id")
     with pytest.raises(ImproperlyConfigured, match="post_id"):
         query.rows(post_id=1)
+
+
+def test_a_pinned_entry_older_than_every_key_event_shown_stays_pinned(
+    client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from liveupdates.delivery import live
+
+    monkeypatch.setattr(live, "KEY_EVENTS_SHOWN", 1)  # before the page's queries are compiled
+    for headline in ("A second key event", "A third key event"):  # both newer than the pinned entry
+        entry = EntryFactory(post=live_post, headline=headline, is_key_event=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            workflow.publish(entry=entry, user=editor)
+    page = client.get(live_post.get_absolute_url()).content.decode()
+    assert "Agencies confirm" in page.split('id="pinned"', 1)[1].split("</section>", 1)[0]
+    assert page == whole(live_post)

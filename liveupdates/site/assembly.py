@@ -83,23 +83,25 @@ def forget():
 # --- The moving parts ----------------------------------------------------------------
 
 
-def _featured(entries):
-    """(the pinned entry, the key events) of `entries`, read lean (ids and times) in one query.
+def _featured_query(entries):
+    """The pinned entry and the key events among `entries`, newest first."""
+    return entries.filter(Q(is_pinned=True) | Q(is_key_event=True)).order_by("-published_at", "-pk")
+
+
+def _featured(entries, rows=None):
+    """(the pinned entry, the key events) of `entries()`, read lean (ids and times) in one query (or from `rows`).
 
     Key events are a handful among a post's entries, and the pinned entry one:
     both come from their partial indexes. Only when more key events are newer
     than the pinned entry than the panel shows is the pinned entry read on its own.
     """
     shown = live.KEY_EVENTS_SHOWN
-    rows = list(
-        entries.filter(Q(is_pinned=True) | Q(is_key_event=True))
-        .order_by("-published_at", "-pk")
-        .only(*fragments.LISTED_FIELDS, "is_pinned", "is_key_event")[: shown + 1]
-    )
+    if rows is None:
+        rows = list(_featured_query(entries()).only(*fragments.LISTED_FIELDS, "is_pinned", "is_key_event")[: shown + 1])
     pinned = next((entry for entry in rows if entry.is_pinned), None)
     key_events = [entry for entry in rows if entry.is_key_event][:shown]
     if pinned is None and len(rows) > shown:
-        pinned = entries.filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
+        pinned = entries().filter(is_pinned=True).only(*fragments.LISTED_FIELDS).first()
     return pinned, key_events
 
 
@@ -133,7 +135,7 @@ def parts(post, entries, listed, before=None, live_cursor=0, structured_data=Fal
     Returns the parts (safe HTML, by slot) and the page of entries.
     """
     page = page_of(listed.only(*fragments.LISTED_FIELDS), before=before)
-    pinned, key_events = _featured(entries) if page.is_first else (None, [])
+    pinned, key_events = _featured(lambda: entries) if page.is_first else (None, [])
     places = list(maps.latest_places(entries)) if page.is_first else []
     return _filled(post, page, pinned, key_events, lambda: entries, places, live_cursor, structured_data), page
 
@@ -218,16 +220,14 @@ _LISTED = prepared.Prepared(
     now="time",
     post_id="id",
 )
-_FEATURED = prepared.Prepared(
-    lambda now, post_id: (
-        Entry.objects.published(now)
-        .filter(Q(is_pinned=True) | Q(is_key_event=True), post_id=post_id)
-        .order_by("-published_at", "-pk")
-        .values_list(*FEATURED)[: live.KEY_EVENTS_SHOWN + 1]
-    ),
-    now="time",
-    post_id="id",
-)
+
+
+def _featured_rows(now, post_id):
+    entries = Entry.objects.published(now).filter(post_id=post_id)
+    return _featured_query(entries).values_list(*FEATURED)[: live.KEY_EVENTS_SHOWN + 1]
+
+
+_FEATURED = prepared.Prepared(_featured_rows, now="time", post_id="id")
 MAPPED = _model_order(Place, {"id", "name", "slug", "kind", "latitude", "longitude"})
 _PLACES = prepared.Prepared(
     lambda now, post_id: maps.latest_places(Entry.objects.published(now).filter(post_id=post_id)).values_list(*MAPPED),
@@ -249,16 +249,12 @@ def first_page(request, post, live_cursor, now):
     from SQL compiled once (test_assembly checks the two pages are the same).
     """
     page = first_page_of(_lean(_LISTED.rows(now=now, post_id=post.pk)))
-    rows = _lean(_FEATURED.rows(now=now, post_id=post.pk), fields=FEATURED)
-    pinned = next((entry for entry in rows if entry.is_pinned), None)
-    key_events = [entry for entry in rows if entry.is_key_event][: live.KEY_EVENTS_SHOWN]
-    if pinned is None and len(rows) > live.KEY_EVENTS_SHOWN:
-        pinned = Entry.objects.published(now).filter(post_id=post.pk, is_pinned=True).only(*fragments.LISTED_FIELDS).first()
-    places = [Place.from_db(None, MAPPED, row) for row in _PLACES.rows(now=now, post_id=post.pk)]
 
-    def entries():
+    def entries():  # built only if a part is not kept yet, or in the rare case _featured needs it
         return Entry.objects.published(now).for_post(post)
 
+    pinned, key_events = _featured(entries, rows=_lean(_FEATURED.rows(now=now, post_id=post.pk), fields=FEATURED))
+    places = [Place.from_db(None, MAPPED, row) for row in _PLACES.rows(now=now, post_id=post.pk)]
     values = _filled(post, page, pinned, key_events, entries, places, live_cursor, structured_data=True)
     columns = [Column.from_db(None, LISTED_COLUMNS, row) for row in _COLUMNS.rows()]
     pieces = _frame(request, post, columns)
