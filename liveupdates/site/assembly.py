@@ -18,7 +18,9 @@ No part holds entry words under a key the database does not move: a
 withdrawn entry is simply not in the lists read on the next request.
 
 A miss reads the lists (ids and times), fills the markers and joins strings.
-Older pages and previews use the same parts in the full template.
+The first page's five queries are built by the same querysets as the parts'
+and compiled to SQL once per process (site/prepared.py); each request still
+reads every row. Older pages and previews use the same parts in the full template.
 """
 
 import re

@@ -10,7 +10,7 @@ converts the rows with the ORM's own converters. Nothing is kept but SQL
 text: every request reads the database.
 """
 
-import weakref
+import itertools
 from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured
@@ -24,13 +24,14 @@ STAND_INS = {
 }
 
 
-_every = weakref.WeakSet()
+_generation = itertools.count()
+_current = next(_generation)
 
 
 def forget():
     """Compile every query again on its next run (tests that change a constant a query was built with)."""
-    for prepared in _every:
-        prepared._compiled.clear()
+    global _current
+    _current = next(_generation)
 
 
 class Prepared:
@@ -43,8 +44,6 @@ class Prepared:
 
     def __init__(self, build, **kinds):
         self.build, self.kinds = build, kinds
-        self._compiled = weakref.WeakKeyDictionary()  # per connection object: each thread has its own
-        _every.add(self)
 
     def _compile(self, connection):
         queryset = self.build(**{name: STAND_INS[kind] for name, kind in self.kinds.items()})
@@ -71,13 +70,19 @@ class Prepared:
         query = queryset.query
         selected = [*query.extra_select, *query.values_select, *query.annotation_select]
         order = [selected.index(name) for name in queryset._fields]
-        self._compiled[connection] = compiled = (sql, params, slots, compiler, converters, order)
+        compiled = (sql, params, slots, compiler, converters, order)
+        # Kept on the connection (each thread has its own), so it goes when the connection does.
+        kept = connection.__dict__.setdefault("prepared_queries", {})
+        kept[self] = (_current, compiled)
         return compiled
 
     def rows(self, **values):
         """The rows (tuples, converted as the ORM converts them) for these values."""
         connection = connections[DEFAULT_DB_ALIAS]  # this thread's own
-        sql, params, slots, compiler, converters, order = self._compiled.get(connection) or self._compile(connection)
+        generation, compiled = connection.__dict__.get("prepared_queries", {}).get(self, (None, None))
+        if generation != _current:
+            compiled = self._compile(connection)
+        sql, params, slots, compiler, converters, order = compiled
         sent = [param if slot is None else slot[1](values[slot[0]]) for param, slot in zip(params, slots, strict=True)]
         with connection.cursor() as cursor:
             cursor.execute(sql, sent)
