@@ -230,3 +230,42 @@ def test_a_post_published_in_the_column_is_linked_at_once(client, live_post, edi
     assert "Tomorrow in Daraa" not in linked(client, live_post)
     workflow.publish_post(post=later, user=editor)
     assert "Tomorrow in Daraa" in linked(client, live_post)
+
+
+def test_an_entry_scheduled_for_later_reaches_the_page_once_its_time_comes(
+    client, live_post, editor, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    client.get(live_post.get_absolute_url())  # the page's queries are compiled now (site/prepared.py)
+    scheduled = EntryFactory(post=live_post, headline="Embargoed for five minutes")
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish(entry=scheduled, user=editor, at=timezone.now() + timedelta(minutes=5))
+    assert "Embargoed for five minutes" not in client.get(live_post.get_absolute_url()).content.decode()
+    time_machine.shift(timedelta(minutes=6))
+    assert "Embargoed for five minutes" in client.get(live_post.get_absolute_url()).content.decode()
+
+
+def test_a_prepared_query_refuses_a_value_that_never_reaches_its_sql():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from liveupdates.models import Column
+    from liveupdates.site import prepared
+
+    query = prepared.Prepared(lambda post_id: Column.objects.values_list("id"), post_id="id")
+    with pytest.raises(ImproperlyConfigured, match="post_id"):
+        query.rows(post_id=1)
+
+
+def test_a_pinned_entry_older_than_every_key_event_shown_stays_pinned(
+    client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from liveupdates.delivery import live
+
+    monkeypatch.setattr(live, "KEY_EVENTS_SHOWN", 1)  # before the page's queries are compiled
+    for headline in ("A second key event", "A third key event"):  # both newer than the pinned entry
+        entry = EntryFactory(post=live_post, headline=headline, is_key_event=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            workflow.publish(entry=entry, user=editor)
+    page = client.get(live_post.get_absolute_url()).content.decode()
+    assert "Agencies confirm" in page.split('id="pinned"', 1)[1].split("</section>", 1)[0]
+    assert page == whole(live_post)

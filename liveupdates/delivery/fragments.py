@@ -79,25 +79,28 @@ def render_fragment(entry):
     return value[0]
 
 
-def attach_html(entries, pinned_slot=False):
+def attach_html(entries, pinned_slot=False, pinned=None):
     """Give each entry its fragment (`html`) and its schema.org BlogPosting (`ld`), from the cache
     or rendered now: one query for all misses, none when every fragment is cached.
 
+    `pinned`, if given, gets its fragment for the pinned slot in the same cache read.
     The entries may come from a lean query (ids and times only): only the
     missing ones are loaded with everything they show.
     """
-    if not entries:
+    today = timezone.localdate().isoformat()
+    keys = {_key(entry, int(pinned_slot), today): (entry, pinned_slot) for entry in entries}
+    if pinned is not None:
+        keys[_key(pinned, 1, today)] = (pinned, True)
+    if not keys:
         return entries
-    today, slot = timezone.localdate().isoformat(), int(pinned_slot)
-    keys = {_key(entry, slot, today): entry for entry in entries}
     found = _get_many(list(keys))
-    missing = {key: entry for key, entry in keys.items() if key not in found}
+    missing = {key: shown for key, shown in keys.items() if key not in found}
     if missing:
-        full = Entry.objects.for_display().in_bulk([entry.pk for entry in missing.values()])
-        rendered = {key: _render(full[entry.pk], pinned_slot) for key, entry in missing.items() if entry.pk in full}
+        full = Entry.objects.for_display().in_bulk({entry.pk for entry, _ in missing.values()})
+        rendered = {key: _render(full[entry.pk], slot) for key, (entry, slot) in missing.items() if entry.pk in full}
         _set_many(rendered)
         found.update(rendered)
-    for key, entry in keys.items():
+    for key, (entry, _) in keys.items():
         entry.html, entry.ld = found.get(key, ("", None))
     return entries
 

@@ -1,7 +1,8 @@
 """What readers and machines read: pages, feeds, the API, search, maps, sitemaps.
 
 views.py (pages, previews, the poll endpoint), assembly.py (a live page from
-its frame and moving parts), pagination.py, feeds.py, api.py, seo.py,
+its frame and moving parts), prepared.py (its queries, compiled to SQL once
+per process), pagination.py, feeds.py, api.py, seo.py,
 search.py, maps.py, sitemaps.py; embeds.py (embeds and teasers for other
 sites, /embed.js, teasers.json), teasers.py, readers.py (oldest first and
 filters), alerts.py (push subscriptions, the service worker). Every public

@@ -26,8 +26,9 @@ def live_blog_posting(post, entries, updates=None):
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
         "liveBlogUpdate": updates if updates is not None else [blog_posting(entry) for entry in entries],
     }
-    if post.known_points:
-        data["abstract"] = "\n".join(post.known_points)  # "What we know", one point a line
+    points = post.known_points
+    if points:
+        data["abstract"] = "\n".join(points)  # "What we know", one point a line
     if not post.is_live and post.coverage_end:
         data["coverageEndTime"] = post.coverage_end.isoformat()
     if post.lead_image:

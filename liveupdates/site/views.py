@@ -15,7 +15,7 @@ from liveupdates.delivery import fragments, live, polling
 from liveupdates.delivery.structured import blog_posting
 from liveupdates.editorial import workflow
 from liveupdates.models import Author, Column, Entry, LivePost, Place, Source, public_tags
-from liveupdates.site import assembly, pagination, readers, seo, teasers
+from liveupdates.site import assembly, pagination, prepared, readers, seo, teasers
 from liveupdates.site.pagination import page_of
 from liveupdates.site.search import SearchForm, run_search
 from liveupdates.site.sitemaps import news_posts
@@ -71,15 +71,31 @@ def _post_context(request, post, entries, listed=None, live_cursor=0, structured
     }
 
 
-def public_post_with_cursor(slug):
-    """The public post at `slug` (else 404), with `live_cursor`: the latest live event it has.
+def _public_posts_with_cursor(now, slug):
+    posts = LivePost.objects.published(now).annotate(live_cursor=live.latest_event_id_of_post())
+    return posts.filter(slug=slug).values_list(*POST_FIELDS, *(f"column__{name}" for name in COLUMN_FIELDS), "live_cursor")
+
+
+POST_FIELDS = [field.attname for field in LivePost._meta.concrete_fields]
+COLUMN_FIELDS = [field.attname for field in Column._meta.concrete_fields]
+_PUBLIC_POST = prepared.Prepared(_public_posts_with_cursor, now="time", slug="text")
+
+
+def public_post_with_cursor(slug, now=None):
+    """The public post at `slug` (else 404), with its column and `live_cursor`: the latest live event it has.
 
     The cursor is read with the post, before the entries: an event appended in between is
     then replayed to the page (and applied idempotently) rather than lost. The live page and
-    the embed both start from here.
+    the embed both start from here, one query compiled once (site/prepared.py).
     """
-    posts = LivePost.objects.published().select_related("column").annotate(live_cursor=live.latest_event_id_of_post())
-    return get_object_or_404(posts, slug=slug)
+    rows = _PUBLIC_POST.rows(now=now or timezone.now(), slug=slug)
+    if not rows:
+        raise Http404
+    row = rows[0]
+    post = LivePost.from_db(None, POST_FIELDS, row[: len(POST_FIELDS)])
+    post.column = Column.from_db(None, COLUMN_FIELDS, row[len(POST_FIELDS) : -1])
+    post.live_cursor = row[-1]
+    return post
 
 
 def post_detail(request, slug):
@@ -91,7 +107,8 @@ def post_detail(request, slug):
     names the live event it shows (its cursor), so whatever happens after it
     reaches the reader through the stream or the poll.
     """
-    post = public_post_with_cursor(slug)
+    now = timezone.now()
+    post = public_post_with_cursor(slug, now)
     controls = readers.from_request(request)
     if controls is not None:  # oldest first, or filtered: built in full, noindex (site/readers.py)
         return conditional(request, readers.page(request, post, controls, post.live_cursor), max_age=PAGE_MAX_AGE)
@@ -99,13 +116,13 @@ def post_detail(request, slug):
     if before:
         before = pagination.canonical_cursor(before)  # one spelling per page: no cache entry per spelling
     live_cursor = post.live_cursor
-    entries = Entry.objects.published().for_post(post)
-    listed = Entry.objects.on_page().for_post(post)
     if before:
+        entries = Entry.objects.published(now).for_post(post)
+        listed = Entry.objects.on_page(now).for_post(post)
         context = _post_context(request, post, entries, listed=listed, live_cursor=live_cursor, structured_data=True)
         content = render(request, "liveupdates/post.html", context).content
     else:
-        content = assembly.first_page(request, post, entries, listed, live_cursor).encode()
+        content = assembly.first_page(request, post, live_cursor, now).encode()
     return conditional(request, HttpResponse(content), max_age=PAGE_MAX_AGE)
 
 
