@@ -395,6 +395,26 @@ def test_the_review_queue_shows_the_words_changed_and_both_versions(client, edit
     assert "Approve and publish the edit" in page and "Refuse the edit" in page
 
 
+def test_the_review_queue_shows_a_link_address_or_a_photo_the_proposal_changes_where_the_words_do_not(
+    client, editor, journalist, post
+):
+    entry = PublishedEntryFactory(
+        post=post, created_by=journalist, body='<p>Read <a href="https://www.reuters.com/world/daraa">the Reuters report</a>.</p>'
+    )
+    propose(
+        entry,
+        journalist,
+        headline=entry.headline,
+        body='<p>Read <a href="https://smear.example/fake">the Reuters report</a>.</p>'
+        '<p><img src="/media/uploads/crowd.jpg" alt="A crowd"></p>',
+    )
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    diff = page.split('<dl class="nl-diff">', 1)[1].split("</dl>", 1)[0]
+    assert "<del>" in diff and "https://www.reuters.com/world/daraa" in diff
+    assert "<ins>" in diff and "https://smear.example/fake" in diff and "A crowd" in diff
+
+
 def test_the_review_queue_says_a_stale_proposal_cannot_be_approved(client, editor, journalist, published):
     propose(published, journalist)
     Entry.objects.filter(pk=published.pk).update(version=published.version + 1)
