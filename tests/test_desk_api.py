@@ -281,6 +281,19 @@ def test_an_unknown_time_zone_is_refused_in_plain_words(client, editor, post):
     assert "time zone “Mars/Olympus” is unknown" in response.json()["error"]
 
 
+def test_a_time_at_the_end_of_the_calendar_in_a_zone_behind_utc_is_refused_in_plain_words_and_saves_nothing(client, editor, post):
+    # 9999-12-31 23:59 in New York is past the last date a computer calendar holds in UTC:
+    # it was a 500, and the desk's script resends a 500 for ever.
+    entry = EntryFactory(post=post, created_by=editor)
+    client.force_login(editor)
+    response = compose(client, post, intent="schedule", at="9999-12-31T23:59", tz="America/New_York")
+    assert response.status_code == 400 and "check the year" in response.json()["error"]
+    assert Entry.objects.filter(post=post).count() == 1
+    response = client.post(url("act", post, entry.pk, "publish"), {"at": "9999-12-31T23:59", "tz": "America/New_York"}, **DESK)
+    assert response.status_code == 409 and "not a valid date and time" in response.json()["error"]
+    assert Entry.objects.get(pk=entry.pk).status == EntryStatus.DRAFT
+
+
 def test_the_row_schedule_button_also_asks_before_publishing_in_the_past(client, editor, post):
     entry = EntryFactory(post=post, created_by=editor)
     client.force_login(editor)
