@@ -487,6 +487,19 @@ def test_autosave_refuses_a_runaway_text_in_plain_words(client, journalist, post
     assert response.status_code == 413 and "kept in this browser" in response.json()["error"]
 
 
+def test_a_paste_too_big_to_send_is_refused_in_json_with_the_reason_and_nothing_is_saved(client, journalist, post, settings):
+    # Over DATA_UPLOAD_MAX_MEMORY_SIZE Django answered its HTML 400 page: the desk's script, which
+    # resends whatever is not JSON, said "the server did not answer" and resent it for ever.
+    client.force_login(journalist)
+    big = "<p>" + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + "</p>"
+    for response in (
+        compose(client, post, body=big),
+        client.post(url("autosave", post), {"key": f"post-{post.pk}", "body": big}, **DESK),
+    ):
+        assert response.status_code == 413 and "too big to send" in response.json()["error"]
+    assert not Entry.objects.exists() and not Autosave.objects.exists()
+
+
 def test_autosave_can_be_discarded(client, journalist, post):
     client.force_login(journalist)
     key = f"post-{post.pk}"

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
@@ -33,6 +34,7 @@ from django.utils.translation import ngettext
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import bad_request as django_bad_request
 
 from liveupdates import richtext
 from liveupdates.editorial import feed, workflow
@@ -375,6 +377,28 @@ def csrf_failure(request, reason=""):
             csrf=True,
         )
     return django_csrf_failure(request, reason=reason)
+
+
+def bad_request(request, exception=None):
+    """handler400: a request Django could not read (too big, too many fields) is refused in JSON to the desk's script.
+
+    Its HTML page is what the script takes for a server that did not answer: it
+    resent the paste for ever, saying nothing of why. Every other page keeps Django's.
+    """
+    if not wants_json(request):
+        return django_bad_request(request, exception)
+    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
+        return _error(
+            _(
+                "This is too big to send: over %(mb)d MB, or too many fields. It is kept in this browser; "
+                "split the text into several entries, or link to the full document."
+            )
+            % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)},
+            413,
+        )
+    if isinstance(exception, BadRequest):  # a view's own refusal: its sentence
+        return _error(exception, 400)
+    return _error(_("The server could not read this request. Reload the page (your text is kept)."), 400)
 
 
 def lockout(request, *args, **kwargs):
