@@ -162,6 +162,23 @@ def test_an_approval_after_a_public_correction_is_refused_so_the_corrected_words
     assert "14 killed" not in fresh(published).body and fresh(proposal).status == ProposalStatus.WAITING
 
 
+def test_an_approval_after_a_correction_made_while_the_post_was_hidden_is_refused_so_the_corrected_words_stay(
+    client, editor, journalist, published
+):
+    # A correction on an entry readers cannot see now (its post hidden, or the entry scheduled)
+    # does not move revised_at ("Updated" is for what readers saw): the proposal looked fresh.
+    proposal = propose(published, journalist, body="<p>Jets struck Sukayk at dawn: 14 killed.</p>")
+    post = published.post
+    workflow.unpublish_post(post=post, user=editor)
+    workflow.correct(entry=fresh(published), user=editor, text="An earlier version gave the toll as 14; it is 12.")
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    assert "The entry changed after this edit was proposed" in page
+    with pytest.raises(workflow.WorkflowError, match="The entry changed after this edit was proposed"):
+        workflow.approve_edit(proposal=proposal, user=editor)
+    assert "14 killed" not in fresh(published).body and fresh(proposal).status == ProposalStatus.WAITING
+
+
 def test_a_proposal_cannot_bring_in_a_card_the_entry_does_not_show(journalist, other_journalist, published):
     # The review shows words only: a card from a colleague's draft would reach readers unseen.
     from liveupdates.models import Card
