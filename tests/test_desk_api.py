@@ -231,6 +231,23 @@ def test_a_row_action_on_another_posts_entry_or_an_unknown_action_is_refused(cli
     assert client.post(url("act", post, elsewhere.pk, "delete"), **DESK).status_code == 404
 
 
+def test_a_row_button_on_a_draft_a_colleague_just_discarded_is_answered_in_json_and_the_row_goes(
+    client, journalist, editor, post
+):
+    # Django's HTML 404 page made the desk's script say "the server did not answer" and resend for ever.
+    entry = EntryFactory(post=post, created_by=journalist)
+    workflow.discard_draft(entry=entry, user=editor)
+    client.force_login(journalist)
+    response = client.post(url("act", post, entry.pk, "submit"), **DESK)
+    assert response.status_code == 404 and response.json()["removed"] == entry.pk and "no longer" in response.json()["error"]
+    gone = LivePostFactory()
+    gone_url = url("compose", gone)
+    gone.delete()
+    response = client.post(gone_url, {"headline": "Kept", "body": "<p>Kept in the box.</p>"}, **DESK)
+    assert response.status_code == 404 and "no longer" in response.json()["error"]
+    assert not Entry.objects.filter(headline="Kept").exists()
+
+
 def test_the_endpoints_answer_json_with_401_never_the_login_page_when_the_session_expired(client, post):
     for response in (compose(client, post), feed(client, post), client.get(url("autosave", post) + f"?key=post-{post.pk}")):
         assert response.status_code == 401

@@ -23,7 +23,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -64,7 +64,13 @@ def endpoint(view):
             )
         if not workflow.can_see_desk(request.user):
             return _error(_("Your account cannot use the live desk. Ask an editor for access."), 403)
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            # A post or entry deleted meanwhile (a draft a colleague discarded): Django's HTML page
+            # would read to the script as a server that did not answer, resent for ever.
+            gone = {"removed": kwargs["entry_pk"]} if "entry_pk" in kwargs else {}
+            return _error(_("This is no longer on the desk: it was deleted. Reload the page (your text is kept)."), 404, **gone)
 
     return never_cache(wrapped)
 
