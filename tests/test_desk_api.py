@@ -154,6 +154,18 @@ def test_a_save_resent_after_its_answer_was_lost_finds_the_entry_it_made_and_pos
     assert Entry.objects.filter(post=post).count() == 1
 
 
+def test_a_refused_publish_resent_after_its_answer_was_lost_still_says_it_was_saved_as_a_draft(client, editor, post):
+    # The resend answered "Already saved" in green: the editor took a draft for a publication.
+    client.force_login(editor)
+    unlabelled = '<p>Smoke over the town.</p><p><img src="/media/uploads/smoke.jpg"></p>'
+    first = compose(client, post, intent="publish", body=unlabelled, compose_token=TOKEN)
+    assert first.status_code == 409
+    again = compose(client, post, intent="publish", body=unlabelled, compose_token=TOKEN)
+    assert again.status_code == 409 and not again.json()["ok"]
+    assert "draft" in again.json()["message"] and again.json()["entry"] == first.json()["entry"]
+    assert Entry.objects.get().status == EntryStatus.DRAFT
+
+
 def test_two_entries_with_their_own_tokens_are_two_entries(client, journalist, post):
     client.force_login(journalist)
     compose(client, post, compose_token=TOKEN)

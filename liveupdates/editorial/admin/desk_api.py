@@ -40,7 +40,7 @@ from liveupdates import richtext
 from liveupdates.editorial import feed, workflow
 from liveupdates.editorial.admin import actions, desk
 from liveupdates.editorial.forms import ComposeForm, ScheduleForm
-from liveupdates.models import Autosave, Citation, Entry, LivePost
+from liveupdates.models import Autosave, Citation, Entry, EntryStatus, LivePost
 
 # The header the desk's script sends with every request: how csrf_failure knows to answer JSON.
 DESK_HEADER = "newsroom-desk"
@@ -130,7 +130,7 @@ def compose(request, pk):
         return _error(_("The desk sent a malformed token; reload the page (your text is kept)."), 400)
     sent_before = _composed_with(request.user, token)
     if sent_before is not None:
-        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
+        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."), intent)
     at, problem, past = desk.scheduled_time(request)
     if problem:
         return _error(problem, 409 if past else 400, confirm=past)
@@ -141,7 +141,7 @@ def compose(request, pk):
         sent_before = _composed_with(request.user, token)
         if sent_before is None:
             raise
-        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
+        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."), intent)
     entry = _just_composed(entry, post=post, user=request.user, form=form)
     return JsonResponse(
         {
@@ -162,8 +162,15 @@ def _composed_with(user, token):
     return Entry.objects.filter(created_by=user, compose_token=token).first() if token else None
 
 
-def _composed_answer(request, entry, message):
+def _composed_answer(request, entry, message, intent="draft"):
     entry = _displayed(entry.pk)
+    if intent in ("submit", "publish", "schedule") and entry.status == EntryStatus.DRAFT:
+        # The first send was refused (no permission, a photo without alt text) and its answer lost:
+        # a green "Already saved" would pass the draft off as sent or published.
+        message = _(
+            "Already saved, but only as a draft: it was neither submitted nor published. Check it, then use its buttons below."
+        )
+        return JsonResponse({"ok": False, "message": message, "entry": entry.pk, "row": render_row(request, entry)}, status=409)
     return JsonResponse({"ok": True, "message": message, "entry": entry.pk, "row": render_row(request, entry)})
 
 
