@@ -14,6 +14,9 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("liveupdates/icon.svg"))
 
 
+# The desk's script gets a refusal it can show, in JSON, for a request too big to read.
+handler400 = "liveupdates.editorial.admin.desk_api.bad_request"
+
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/uploads/image/", uploads.upload_image, name="richtext_image_upload"),

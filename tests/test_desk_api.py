@@ -154,6 +154,18 @@ def test_a_save_resent_after_its_answer_was_lost_finds_the_entry_it_made_and_pos
     assert Entry.objects.filter(post=post).count() == 1
 
 
+def test_a_refused_publish_resent_after_its_answer_was_lost_still_says_it_was_saved_as_a_draft(client, editor, post):
+    # The resend answered "Already saved" in green: the editor took a draft for a publication.
+    client.force_login(editor)
+    unlabelled = '<p>Smoke over the town.</p><p><img src="/media/uploads/smoke.jpg"></p>'
+    first = compose(client, post, intent="publish", body=unlabelled, compose_token=TOKEN)
+    assert first.status_code == 409
+    again = compose(client, post, intent="publish", body=unlabelled, compose_token=TOKEN)
+    assert again.status_code == 409 and not again.json()["ok"]
+    assert "draft" in again.json()["message"] and again.json()["entry"] == first.json()["entry"]
+    assert Entry.objects.get().status == EntryStatus.DRAFT
+
+
 def test_two_entries_with_their_own_tokens_are_two_entries(client, journalist, post):
     client.force_login(journalist)
     compose(client, post, compose_token=TOKEN)
@@ -231,6 +243,23 @@ def test_a_row_action_on_another_posts_entry_or_an_unknown_action_is_refused(cli
     assert client.post(url("act", post, elsewhere.pk, "delete"), **DESK).status_code == 404
 
 
+def test_a_row_button_on_a_draft_a_colleague_just_discarded_is_answered_in_json_and_the_row_goes(
+    client, journalist, editor, post
+):
+    # Django's HTML 404 page made the desk's script say "the server did not answer" and resend for ever.
+    entry = EntryFactory(post=post, created_by=journalist)
+    workflow.discard_draft(entry=entry, user=editor)
+    client.force_login(journalist)
+    response = client.post(url("act", post, entry.pk, "submit"), **DESK)
+    assert response.status_code == 404 and response.json()["removed"] == entry.pk and "no longer" in response.json()["error"]
+    gone = LivePostFactory()
+    gone_url = url("compose", gone)
+    gone.delete()
+    response = client.post(gone_url, {"headline": "Kept", "body": "<p>Kept in the box.</p>"}, **DESK)
+    assert response.status_code == 404 and "no longer" in response.json()["error"]
+    assert not Entry.objects.filter(headline="Kept").exists()
+
+
 def test_the_endpoints_answer_json_with_401_never_the_login_page_when_the_session_expired(client, post):
     for response in (compose(client, post), feed(client, post), client.get(url("autosave", post) + f"?key=post-{post.pk}")):
         assert response.status_code == 401
@@ -279,6 +308,19 @@ def test_an_unknown_time_zone_is_refused_in_plain_words(client, editor, post):
     response = compose(client, post, intent="schedule", at="2031-01-01T10:00", tz="Mars/Olympus")
     assert response.status_code == 400
     assert "time zone “Mars/Olympus” is unknown" in response.json()["error"]
+
+
+def test_a_time_at_the_end_of_the_calendar_in_a_zone_behind_utc_is_refused_in_plain_words_and_saves_nothing(client, editor, post):
+    # 9999-12-31 23:59 in New York is past the last date a computer calendar holds in UTC:
+    # it was a 500, and the desk's script resends a 500 for ever.
+    entry = EntryFactory(post=post, created_by=editor)
+    client.force_login(editor)
+    response = compose(client, post, intent="schedule", at="9999-12-31T23:59", tz="America/New_York")
+    assert response.status_code == 400 and "check the year" in response.json()["error"]
+    assert Entry.objects.filter(post=post).count() == 1
+    response = client.post(url("act", post, entry.pk, "publish"), {"at": "9999-12-31T23:59", "tz": "America/New_York"}, **DESK)
+    assert response.status_code == 409 and "not a valid date and time" in response.json()["error"]
+    assert Entry.objects.get(pk=entry.pk).status == EntryStatus.DRAFT
 
 
 def test_the_row_schedule_button_also_asks_before_publishing_in_the_past(client, editor, post):
@@ -472,6 +514,19 @@ def test_autosave_refuses_a_runaway_text_in_plain_words(client, journalist, post
     client.force_login(journalist)
     response = client.post(url("autosave", post), {"key": f"post-{post.pk}", "body": "x" * 1_000_001}, **DESK)
     assert response.status_code == 413 and "kept in this browser" in response.json()["error"]
+
+
+def test_a_paste_too_big_to_send_is_refused_in_json_with_the_reason_and_nothing_is_saved(client, journalist, post, settings):
+    # Over DATA_UPLOAD_MAX_MEMORY_SIZE Django answered its HTML 400 page: the desk's script, which
+    # resends whatever is not JSON, said "the server did not answer" and resent it for ever.
+    client.force_login(journalist)
+    big = "<p>" + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + "</p>"
+    for response in (
+        compose(client, post, body=big),
+        client.post(url("autosave", post), {"key": f"post-{post.pk}", "body": big}, **DESK),
+    ):
+        assert response.status_code == 413 and "too big to send" in response.json()["error"]
+    assert not Entry.objects.exists() and not Autosave.objects.exists()
 
 
 def test_autosave_can_be_discarded(client, journalist, post):

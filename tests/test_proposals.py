@@ -162,6 +162,23 @@ def test_an_approval_after_a_public_correction_is_refused_so_the_corrected_words
     assert "14 killed" not in fresh(published).body and fresh(proposal).status == ProposalStatus.WAITING
 
 
+def test_an_approval_after_a_correction_made_while_the_post_was_hidden_is_refused_so_the_corrected_words_stay(
+    client, editor, journalist, published
+):
+    # A correction on an entry readers cannot see now (its post hidden, or the entry scheduled)
+    # does not move revised_at ("Updated" is for what readers saw): the proposal looked fresh.
+    proposal = propose(published, journalist, body="<p>Jets struck Sukayk at dawn: 14 killed.</p>")
+    post = published.post
+    workflow.unpublish_post(post=post, user=editor)
+    workflow.correct(entry=fresh(published), user=editor, text="An earlier version gave the toll as 14; it is 12.")
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    assert "The entry changed after this edit was proposed" in page
+    with pytest.raises(workflow.WorkflowError, match="The entry changed after this edit was proposed"):
+        workflow.approve_edit(proposal=proposal, user=editor)
+    assert "14 killed" not in fresh(published).body and fresh(proposal).status == ProposalStatus.WAITING
+
+
 def test_a_proposal_cannot_bring_in_a_card_the_entry_does_not_show(journalist, other_journalist, published):
     # The review shows words only: a card from a colleague's draft would reach readers unseen.
     from liveupdates.models import Card
@@ -393,6 +410,26 @@ def test_the_review_queue_shows_the_words_changed_and_both_versions(client, edit
     assert f'<ins><span class="nl-sr">inserted: </span>noon, {NEW_WORDS}' in page
     assert "Published now" in page and "Proposed" in page
     assert "Approve and publish the edit" in page and "Refuse the edit" in page
+
+
+def test_the_review_queue_shows_a_link_address_or_a_photo_the_proposal_changes_where_the_words_do_not(
+    client, editor, journalist, post
+):
+    entry = PublishedEntryFactory(
+        post=post, created_by=journalist, body='<p>Read <a href="https://www.reuters.com/world/daraa">the Reuters report</a>.</p>'
+    )
+    propose(
+        entry,
+        journalist,
+        headline=entry.headline,
+        body='<p>Read <a href="https://smear.example/fake">the Reuters report</a>.</p>'
+        '<p><img src="/media/uploads/crowd.jpg" alt="A crowd"></p>',
+    )
+    client.force_login(editor)
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    diff = page.split('<dl class="nl-diff">', 1)[1].split("</dl>", 1)[0]
+    assert "<del>" in diff and "https://www.reuters.com/world/daraa" in diff
+    assert "<ins>" in diff and "https://smear.example/fake" in diff and "A crowd" in diff
 
 
 def test_the_review_queue_says_a_stale_proposal_cannot_be_approved(client, editor, journalist, published):

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, timedelta
 from itertools import chain
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -145,8 +145,15 @@ class ScheduleForm(forms.Form):
         at, zone = cleaned.get("at"), cleaned.get("tz")
         if at is None:
             return cleaned
-        if zone is not None:
-            at = timezone.make_aware(timezone.make_naive(at).replace(fold=0), zone)
+        try:
+            if zone is not None:
+                at = timezone.make_aware(timezone.make_naive(at).replace(fold=0), zone)
+            at.astimezone(UTC)  # the database keeps UTC: 9999-12-31 23:59 in New York is past its last day
+        except OverflowError:
+            self.add_error(
+                "at", forms.ValidationError(gettext("This date is beyond what the site can keep: check the year."), code="range")
+            )
+            return cleaned
         cleaned["at"] = at
         if at < timezone.now() - self.GRACE:
             if cleaned.get("confirm_past"):

@@ -644,11 +644,15 @@ def _proposal_problems(entry: Entry, body: str) -> list[str]:
 def proposal_is_stale(proposal: EditProposal, entry: Entry) -> bool:
     """The entry changed after the proposal was made: approving it would undo that change.
 
-    An edit or a restore moves the entry's version; a public correction or update
-    note moves only revised_at (the words stay), but a proposal made before it may
-    bring back what the correction fixed.
+    An edit or a restore moves the entry's version; a correction or update note
+    moves neither (the words stay), but a proposal made before it may bring back
+    what the correction fixed. It is read from the corrections themselves: one made
+    while readers could not see the entry (its post hidden, the entry scheduled)
+    does not move revised_at.
     """
-    return entry.version != proposal.base_version or bool(entry.revised_at and entry.revised_at > proposal.created_at)
+    if entry.version != proposal.base_version or (entry.revised_at and entry.revised_at > proposal.created_at):
+        return True
+    return entry.corrections.filter(created_at__gt=proposal.created_at).exists()
 
 
 def _locked_proposal(proposal: EditProposal) -> tuple[EditProposal, Entry]:

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -33,12 +34,13 @@ from django.utils.translation import ngettext
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import bad_request as django_bad_request
 
 from liveupdates import richtext
 from liveupdates.editorial import feed, workflow
 from liveupdates.editorial.admin import actions, desk
 from liveupdates.editorial.forms import ComposeForm, ScheduleForm
-from liveupdates.models import Autosave, Citation, Entry, LivePost
+from liveupdates.models import Autosave, Citation, Entry, EntryStatus, LivePost
 
 # The header the desk's script sends with every request: how csrf_failure knows to answer JSON.
 DESK_HEADER = "newsroom-desk"
@@ -62,7 +64,13 @@ def endpoint(view):
             )
         if not workflow.can_see_desk(request.user):
             return _error(_("Your account cannot use the live desk. Ask an editor for access."), 403)
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            # A post or entry deleted meanwhile (a draft a colleague discarded): Django's HTML page
+            # would read to the script as a server that did not answer, resent for ever.
+            gone = {"removed": kwargs["entry_pk"]} if "entry_pk" in kwargs else {}
+            return _error(_("This is no longer on the desk: it was deleted. Reload the page (your text is kept)."), 404, **gone)
 
     return never_cache(wrapped)
 
@@ -122,7 +130,7 @@ def compose(request, pk):
         return _error(_("The desk sent a malformed token; reload the page (your text is kept)."), 400)
     sent_before = _composed_with(request.user, token)
     if sent_before is not None:
-        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
+        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."), intent)
     at, problem, past = desk.scheduled_time(request)
     if problem:
         return _error(problem, 409 if past else 400, confirm=past)
@@ -133,7 +141,7 @@ def compose(request, pk):
         sent_before = _composed_with(request.user, token)
         if sent_before is None:
             raise
-        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."))
+        return _composed_answer(request, sent_before, _("Already saved: the desk had sent this entry before."), intent)
     entry = _just_composed(entry, post=post, user=request.user, form=form)
     return JsonResponse(
         {
@@ -154,8 +162,15 @@ def _composed_with(user, token):
     return Entry.objects.filter(created_by=user, compose_token=token).first() if token else None
 
 
-def _composed_answer(request, entry, message):
+def _composed_answer(request, entry, message, intent="draft"):
     entry = _displayed(entry.pk)
+    if intent in ("submit", "publish", "schedule") and entry.status == EntryStatus.DRAFT:
+        # The first send was refused (no permission, a photo without alt text) and its answer lost:
+        # a green "Already saved" would pass the draft off as sent or published.
+        message = _(
+            "Already saved, but only as a draft: it was neither submitted nor published. Check it, then use its buttons below."
+        )
+        return JsonResponse({"ok": False, "message": message, "entry": entry.pk, "row": render_row(request, entry)}, status=409)
     return JsonResponse({"ok": True, "message": message, "entry": entry.pk, "row": render_row(request, entry)})
 
 
@@ -375,6 +390,28 @@ def csrf_failure(request, reason=""):
             csrf=True,
         )
     return django_csrf_failure(request, reason=reason)
+
+
+def bad_request(request, exception=None):
+    """handler400: a request Django could not read (too big, too many fields) is refused in JSON to the desk's script.
+
+    Its HTML page is what the script takes for a server that did not answer: it
+    resent the paste for ever, saying nothing of why. Every other page keeps Django's.
+    """
+    if not wants_json(request):
+        return django_bad_request(request, exception)
+    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
+        return _error(
+            _(
+                "This is too big to send: over %(mb)d MB, or too many fields. It is kept in this browser; "
+                "split the text into several entries, or link to the full document."
+            )
+            % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)},
+            413,
+        )
+    if isinstance(exception, BadRequest):  # a view's own refusal: its sentence
+        return _error(exception, 400)
+    return _error(_("The server could not read this request. Reload the page (your text is kept)."), 400)
 
 
 def lockout(request, *args, **kwargs):

@@ -5,6 +5,8 @@ changes an entry: propose, approve, refuse, withdraw and put away are
 editorial.workflow's, so the rules hold whatever the page or script sends.
 """
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -76,6 +78,27 @@ def propose_view(model_admin):
     return view
 
 
+_LINK = re.compile(r'<a\b[^>]*?\shref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+_MEDIA = re.compile(r"<(?:img|iframe)\b[^>]*>")
+_ATTRIBUTE = re.compile(r'\s(src|alt)="([^"]*)"')
+
+
+def reviewed_text(html):
+    """The words of a text as the review diffs them: each link with its address, each photo and video named.
+
+    Plain text alone hides where a link points and what a photo is: a proposal that
+    only sent "the Reuters report" to another address, or added a photo, showed
+    no change to the editor deciding on it.
+    """
+
+    def media(match):
+        attributes = dict(_ATTRIBUTE.findall(match.group(0)))
+        return f" [{attributes.get('alt', '')} {attributes.get('src', '')}] "
+
+    html = _LINK.sub(lambda match: f"{match.group(2)} ({match.group(1)})", richtext.sanitize(html))
+    return richtext.plain_text(_MEDIA.sub(media, html))
+
+
 def review_rows(proposals):
     """Each waiting proposal with what would change: word diffs (spoken to screen readers) and whether it is stale."""
     rows = []
@@ -89,9 +112,7 @@ def review_rows(proposals):
                 "headline_diff": revisions.inline_diff(entry.headline, proposal.headline, spoken=True)
                 if entry.headline != proposal.headline
                 else None,
-                "body_diff": revisions.inline_diff(
-                    richtext.plain_text(entry.body), richtext.plain_text(proposal.body), spoken=True
-                ),
+                "body_diff": revisions.inline_diff(reviewed_text(entry.body), reviewed_text(proposal.body), spoken=True),
             }
         )
     return rows
