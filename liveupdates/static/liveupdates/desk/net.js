@@ -124,6 +124,12 @@
               return once();
             });
           }
+          if (response.status === 413 && answer === null) {
+            // The proxy's own refusal (nginx's client_max_body_size), before Django could answer in
+            // JSON: the same bytes would be refused again, so say why instead of retrying.
+            return { ok: false, errors: {}, error: "This is too big to send. It is kept in this browser; " +
+              "split the text into several entries, or link to the full document." };
+          }
           if (response.status >= 500 || answer === null) throw new Error("server " + response.status);
           return answer;
         });
