@@ -203,7 +203,6 @@ def test_a_failed_save_keeps_the_text_says_so_and_is_retried(browser, asgi_serve
     expect(jo.locator("#desk-entries li.nl-entry", has_text="Power back in Izraa")).to_contain_text("Draft", timeout=15000)
 
 
-
 def test_a_paste_the_proxy_refuses_as_too_big_says_so_once_and_keeps_the_text(browser, asgi_server, newsroom):
     # nginx's client_max_body_size answers with its own HTML 413 before Django sees the request:
     # sending the same bytes again cannot help, so the desk says why instead of retrying for ever.
@@ -212,7 +211,9 @@ def test_a_paste_the_proxy_refuses_as_too_big_says_so_once_and_keeps_the_text(br
 
     def proxy_refuses(route):
         refused.append(route.request.url)
-        route.fulfill(status=413, content_type="text/html", body="<html><body><h1>413 Request Entity Too Large</h1></body></html>")
+        route.fulfill(
+            status=413, content_type="text/html", body="<html><body><h1>413 Request Entity Too Large</h1></body></html>"
+        )
 
     jo.route("**/desk/api/compose/", proxy_refuses)
     write(jo, "Full text of the ceasefire terms", "Article one. " * 50)
@@ -221,6 +222,7 @@ def test_a_paste_the_proxy_refuses_as_too_big_says_so_once_and_keeps_the_text(br
     jo.wait_for_timeout(2500)  # a retry would have come after 1 s
     assert len(refused) == 1 and not Entry.objects.exists()
     assert jo.locator("#id_headline").input_value() == "Full text of the ceasefire terms"  # nothing cleared
+
 
 def test_a_reload_or_a_reopened_tab_offers_to_restore_unsent_words(browser, asgi_server, newsroom):
     jo = desk(browser, asgi_server, newsroom, "jo")
