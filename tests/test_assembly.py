@@ -256,6 +256,21 @@ def test_a_prepared_query_refuses_a_value_that_never_reaches_its_sql():
         query.rows(post_id=1)
 
 
+def test_a_prepared_query_refuses_a_value_derived_from_its_time_which_its_sql_would_keep_for_ever():
+    # A rule such as "published in the last hour" sends now - 1 h: compiled once, it would
+    # stay the stand-in's hour on every request, and the page would show the wrong entries.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from liveupdates.site import prepared
+
+    query = prepared.Prepared(
+        lambda now: Entry.objects.filter(published_at__lte=now, updated_at__gte=now - timedelta(hours=1)).values_list("id"),
+        now="time",
+    )
+    with pytest.raises(ImproperlyConfigured, match="derived"):
+        query.rows(now=timezone.now())
+
+
 def test_a_pinned_entry_older_than_every_key_event_shown_stays_pinned(
     client, live_post, editor, monkeypatch, django_capture_on_commit_callbacks
 ):

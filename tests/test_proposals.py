@@ -440,6 +440,34 @@ def test_the_review_queue_says_a_stale_proposal_cannot_be_approved(client, edito
     assert "The entry changed after this edit was proposed" in page and "Approve and publish the edit" not in page
 
 
+def test_the_review_queue_reads_a_fixed_number_of_queries_however_many_proposals_wait_and_still_sees_a_correction(
+    client, editor, journalist, post
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def waiting(n):
+        for i in range(n):
+            entry = PublishedEntryFactory(post=post, created_by=journalist, headline=f"Strikes {i}", body="<p>Jets struck.</p>")
+            live.announce_entry(entry.pk)
+            propose(Entry.objects.get(pk=entry.pk), journalist, headline=f"Strikes {i}")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("admin:liveupdates_entry_review")).status_code == 200
+        return len(captured)
+
+    client.force_login(editor)
+    waiting(1)
+    one = queries()
+    waiting(4)
+    assert queries() == one  # a correction's check is read with the proposals, not once each
+    corrected = Entry.objects.get(headline="Strikes 3")
+    workflow.correct(entry=corrected, user=editor, text="The toll was 12, not 14.")
+    page = client.get(reverse("admin:liveupdates_entry_review")).content.decode()
+    assert page.count("The entry changed after this edit was proposed") == 1
+
+
 def test_journalists_have_no_review_queue(client, journalist, published):
     propose(published, journalist)
     client.force_login(journalist)

@@ -617,6 +617,10 @@ PROPOSAL_MAX_CHARS = richtext.BODY_MAX_CHARS
 HEADLINE_MAX_CHARS = 200
 
 
+def _too_long() -> str:
+    return _("This text is over %(max)s characters. Split it into several entries.") % {"max": f"{PROPOSAL_MAX_CHARS:,}"}
+
+
 def _proposal_problems(entry: Entry, body: str) -> list[str]:
     """What keeps a proposed text from becoming this entry's text, checked when proposed and again when approved.
 
@@ -626,9 +630,7 @@ def _proposal_problems(entry: Entry, body: str) -> list[str]:
     """
     problems = []
     if len(body) > PROPOSAL_MAX_CHARS:
-        problems.append(
-            _("This text is over %(max)s characters. Split it into several entries.") % {"max": f"{PROPOSAL_MAX_CHARS:,}"}
-        )
+        problems.append(_too_long())
     from liveupdates.editorial import cards
 
     if set(cards.cards_in(body)) - set(cards.cards_in(entry.body)):
@@ -648,11 +650,12 @@ def proposal_is_stale(proposal: EditProposal, entry: Entry) -> bool:
     moves neither (the words stay), but a proposal made before it may bring back
     what the correction fixed. It is read from the corrections themselves: one made
     while readers could not see the entry (its post hidden, the entry scheduled)
-    does not move revised_at.
+    does not move revised_at. An entry has a handful of corrections: they are read
+    whole, so a list of proposals prefetches them (`entry__corrections`) in one query.
     """
     if entry.version != proposal.base_version or (entry.revised_at and entry.revised_at > proposal.created_at):
         return True
-    return entry.corrections.filter(created_at__gt=proposal.created_at).exists()
+    return any(correction.created_at > proposal.created_at for correction in entry.corrections.all())
 
 
 def _locked_proposal(proposal: EditProposal) -> tuple[EditProposal, Entry]:
@@ -696,7 +699,7 @@ def propose_edit(*, entry: Entry, user: User, headline: str, body: str) -> EditP
     body = body or ""
     _refuse_unless(
         len(body) <= PROPOSAL_MAX_CHARS,  # before sanitising: a huge text is refused unread
-        _("This text is over %(max)s characters. Split it into several entries.") % {"max": f"{PROPOSAL_MAX_CHARS:,}"},
+        _too_long(),
     )
     body = richtext.sanitize(body)
     for problem in _proposal_problems(entry, body):

@@ -18,6 +18,11 @@ class EntryStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+def shown_citations():
+    """An entry's citations as every view of it shows them: each with its source and the source it cites."""
+    return Prefetch("citations", queryset=Citation.objects.select_related("source", "citing"))
+
+
 class EntryQuerySet(models.QuerySet):
     def published(self, now=None):
         """Entries readers may see: the one definition, used by every public surface.
@@ -93,7 +98,7 @@ class EntryQuerySet(models.QuerySet):
             .prefetch_related(
                 "authors",
                 "places",
-                Prefetch("citations", queryset=Citation.objects.select_related("source", "citing")),
+                shown_citations(),
                 "cards",
                 "cards__source",
             )
@@ -105,7 +110,7 @@ class EntryQuerySet(models.QuerySet):
         return self.select_related("post", "post__column").prefetch_related(
             "authors",
             "places",
-            Prefetch("citations", queryset=Citation.objects.select_related("source", "citing")),
+            shown_citations(),
             "tags",
             "corrections",
             "cards",

@@ -38,7 +38,7 @@ from django.utils.translation import get_language
 from liveupdates.delivery import fragments, live
 from liveupdates.models import Column, Entry, Place
 from liveupdates.site import maps, prepared, seo
-from liveupdates.site.pagination import PAGE_SIZE, first_page_of, page_of
+from liveupdates.site.pagination import PAGE_SIZE, page_from_rows, page_of
 
 # Everything a frame shows is in its key; this bounds only what no key can name (a
 # template changed by a deploy is a new process anyway).
@@ -250,7 +250,7 @@ def first_page(request, post, live_cursor, now):
     The same reads as `parts()` for a first page, in the same five queries, run
     from SQL compiled once (test_assembly checks the two pages are the same).
     """
-    page = first_page_of(_lean(_LISTED.rows(now=now, post_id=post.pk)))
+    page = page_from_rows(_lean(_LISTED.rows(now=now, post_id=post.pk)))
 
     def entries():  # built only if a part is not kept yet, or in the rare case _featured needs it
         return Entry.objects.published(now).for_post(post)

@@ -50,11 +50,11 @@ def page_of(queryset, before=None, size=PAGE_SIZE):
         moment, pk = decode_cursor(before)
         queryset = queryset.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
     rows = list(queryset.order_by("-published_at", "-pk")[: size + 1])
-    return first_page_of(rows, size, is_first=not before)
+    return page_from_rows(rows, size, is_first=not before)
 
 
-def first_page_of(rows, size=PAGE_SIZE, is_first=True):
-    """The page of `rows`: the newest `size + 1` entries, newest first, read by the caller."""
+def page_from_rows(rows, size=PAGE_SIZE, is_first=True):
+    """The page made of `rows`: its entries and one more (newest first, read by the caller), which says an older page exists."""
     entries = rows[:size]
     older = encode_cursor(entries[-1]) if len(rows) > size else None
     return EntryPage(entries=entries, older_cursor=older, is_first=is_first)

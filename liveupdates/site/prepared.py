@@ -22,6 +22,13 @@ STAND_INS = {
     "id": -918_273_645,
     "text": "\x01stand-in\x01",
 }
+# A second set, to compile the query again: a parameter that differs between the two
+# compilations but is no stand-in was derived from one (now - 1 h) and cannot be kept.
+OTHER_STAND_INS = {
+    "time": datetime(1902, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
+    "id": -827_364_519,
+    "text": "\x02stand-in\x02",
+}
 
 
 _generation = itertools.count()
@@ -38,8 +45,10 @@ class Prepared:
     """`build(**values)` returns a `values_list()` queryset; `rows(**values)` runs its SQL with these values.
 
     `kinds` names each value's kind ("time", "id" or "text"). Every value must
-    reach the SQL as a parameter (the ORM passes filter values so): a stand-in
-    that cannot be found is refused when the query is first compiled.
+    reach the SQL as a parameter (the ORM passes filter values so), and only as
+    itself: a stand-in that cannot be found, or a parameter computed from one
+    (found by compiling again with other stand-ins), is refused when the query
+    is first compiled.
     """
 
     def __init__(self, build, **kinds):
@@ -65,6 +74,15 @@ class Prepared:
         missing = set(self.kinds) - {slot[0] for slot in slots if slot}
         if missing:
             raise ImproperlyConfigured(f"The values {sorted(missing)} do not reach this query's SQL as parameters.")
+        other = self.build(**{name: OTHER_STAND_INS[kind] for name, kind in self.kinds.items()})
+        other_sql, other_params = other.query.get_compiler(connection=connection).as_sql()
+        same_shape = other_sql == sql and len(other_params) == len(params)
+        derived = [i for i, (slot, a, b) in enumerate(zip(slots, params, other_params)) if slot is None and a != b]
+        if not same_shape or derived:
+            raise ImproperlyConfigured(
+                f"This query's SQL holds values derived from {sorted(self.kinds)} (parameters {derived}): "
+                "compiled once, they would never change. Pass each derived value as a value of its own."
+            )
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
         # The SQL selects in the model's order; give the columns in the order values_list() names them, as it does.
         query = queryset.query

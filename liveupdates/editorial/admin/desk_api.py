@@ -22,7 +22,7 @@ from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -37,10 +37,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.defaults import bad_request as django_bad_request
 
 from liveupdates import richtext
-from liveupdates.editorial import feed, workflow
+from liveupdates.editorial import cards, feed, workflow
 from liveupdates.editorial.admin import actions, desk
 from liveupdates.editorial.forms import ComposeForm, ScheduleForm
-from liveupdates.models import Autosave, Citation, Entry, EntryStatus, LivePost
+from liveupdates.models import Autosave, Entry, EntryStatus, LivePost
+from liveupdates.models.entries import shown_citations
 
 # The header the desk's script sends with every request: how csrf_failure knows to answer JSON.
 DESK_HEADER = "newsroom-desk"
@@ -103,8 +104,8 @@ def _just_composed(entry, *, post, user, form):
     entry.post, entry.created_by, entry.edit_waiting = post, user, False
     cache = entry.__dict__.setdefault("_prefetched_objects_cache", {})
     cache["authors"], cache["places"] = form.cleaned_data["authors"], form.cleaned_data["places"]
-    lookups = [Prefetch("citations", queryset=Citation.objects.select_related("source", "citing"))]
-    if 'data-card="' in entry.body:
+    lookups = [shown_citations()]
+    if cards.cards_in(entry.body):
         lookups += ["cards", "cards__source"]
     prefetch_related_objects([entry], *lookups)
     return entry

@@ -224,7 +224,10 @@ class EntryAdmin(RevisionHistoryMixin, TolerantAutocompleteAdmin, admin.ModelAdm
         per_post = Entry.objects.in_review().values("post__headline").annotate(n=Count("pk")).order_by("-n")
         rows = [(entry, workflow.allowed_actions(request.user, entry)) for entry in entries]
         waiting = (
-            EditProposal.objects.waiting().select_related("entry", "entry__post", "author").order_by("created_at", "pk")[:100]
+            EditProposal.objects.waiting()
+            .select_related("entry", "entry__post", "author")
+            .prefetch_related("entry__corrections")  # workflow.proposal_is_stale reads them
+            .order_by("created_at", "pk")[:100]
         )
         context = {
             **self.admin_site.each_context(request),
