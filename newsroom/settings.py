@@ -150,6 +150,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The live page's queries are prepared on the server from their second run on a connection
+# (liveupdates/site/prepared.py). Turn it off behind a pooler that hands one session's
+# statements to another (PgBouncer in transaction mode): each page would then prepare again.
+NEWSROOM_PREPARE_ON_SERVER = env_bool("NEWSROOM_PREPARE_ON_SERVER", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while a journalist saves; IMMEDIATE takes the write
     # lock at BEGIN so two writers queue instead of failing with "database is locked".

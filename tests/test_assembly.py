@@ -284,3 +284,86 @@ def test_a_pinned_entry_older_than_every_key_event_shown_stays_pinned(
     page = client.get(live_post.get_absolute_url()).content.decode()
     assert "Agencies confirm" in page.split('id="pinned"', 1)[1].split("</section>", 1)[0]
     assert page == whole(live_post)
+
+
+# --- Prepared on the server (PostgreSQL) ------------------------------------------------------
+
+
+def _needs_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (server-side prepared statements)")
+
+
+def held_on_server():
+    """The names of the statements this test's connection holds prepared on the server."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'newsroom_prepared_%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_the_live_pages_queries_are_prepared_on_the_server_from_their_second_run_on_a_connection(client, live_post):
+    _needs_postgresql()
+    first = client.get(live_post.get_absolute_url()).content
+    assert held_on_server() == set()  # one page on a connection: plain SQL, nothing prepared
+    second = client.get(live_post.get_absolute_url()).content
+    assert len(held_on_server()) == 5  # the post, the entries, the featured, the map, the columns
+    third = client.get(live_post.get_absolute_url()).content  # run from the prepared statements
+    assert first == second == third == whole(live_post).encode()
+
+
+def test_a_prepared_statement_follows_every_change_like_the_plain_sql(client, live_post, editor):
+    _needs_postgresql()
+    for _ in range(3):
+        client.get(live_post.get_absolute_url())
+    entry = Entry.objects.get(headline="Agencies confirm")
+    workflow.withdraw(entry=entry, user=editor, reason="Legal")
+    page = client.get(live_post.get_absolute_url()).content.decode()
+    assert "Agencies confirm" not in page
+    assert page == whole(live_post)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_reset_under_the_page_costs_nothing_but_a_new_prepare(client, editor):
+    # A pooler that resets sessions (DISCARD ALL, DEALLOCATE) takes the statements away.
+    from django.db import connection
+
+    _needs_postgresql()
+    post = LivePostFactory(coverage_end=None)
+    entry = EntryFactory(post=post, headline="Still here after a reset")
+    workflow.publish(entry=entry, user=editor)
+    for _ in range(3):
+        page = client.get(post.get_absolute_url()).content
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    response = client.get(post.get_absolute_url())
+    assert response.status_code == 200 and response.content == page
+    client.get(post.get_absolute_url())
+    assert len(held_on_server()) == 5  # prepared again
+    assert client.get(post.get_absolute_url()).content == page
+
+
+def test_a_literal_percent_sign_in_a_prepared_querys_sql_survives_preparing():
+    # Django's SQL doubles a literal % for the driver; the server's statement must hold one.
+    from liveupdates.models import Column
+    from liveupdates.site import prepared
+
+    ColumnFactory(name="Growth", slug="rate-100")
+    ColumnFactory(name="Other", slug="other")
+    query = prepared.Prepared(
+        lambda slug: Column.objects.filter(slug=slug).extra(where=["name LIKE 'Gr%%'"]).values_list("slug"),  # noqa: S610
+        slug="text",
+    )
+    assert [query.rows(slug="rate-100") for _ in range(3)] == [[("rate-100",)]] * 3
+    assert query.rows(slug="other") == []
+
+
+def test_preparing_on_the_server_can_be_turned_off_for_a_pooler_that_shares_sessions(client, live_post, settings):
+    _needs_postgresql()
+    settings.NEWSROOM_PREPARE_ON_SERVER = False
+    pages = {client.get(live_post.get_absolute_url()).content for _ in range(3)}
+    assert held_on_server() == set()
+    assert pages == {whole(live_post).encode()}

@@ -107,3 +107,54 @@ def test_renaming_a_place_moves_only_the_fragments_that_name_it(post):
     place.save()
     assert Entry.objects.get(pk=naming.pk).updated_at > stamps[naming.pk]
     assert Entry.objects.get(pk=other.pk).updated_at == stamps[other.pk]
+
+
+# --- Each process's own copy of the fragments it read (fragments._nearby) ---------------------
+
+
+def test_a_page_asks_the_shared_cache_only_for_fragments_this_process_has_not_read(client, post, monkeypatch):
+    entries = PublishedEntryFactory.create_batch(3, post=post)
+    page = client.get(post.get_absolute_url()).content
+    asked = []
+    original = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys, *a, **kw: asked.append(list(keys)) or original(keys, *a, **kw))
+    assert client.get(post.get_absolute_url()).content == page
+    assert asked == []  # every fragment of the page was in this process already
+    # A fragment another process rendered (the announcer's): this process reads that one, once.
+    gone = next(key for key in list(fragments._nearby.items) if f":{entries[0].pk}:" in key)
+    del fragments._nearby.items[gone]
+    assert client.get(post.get_absolute_url()).content == page
+    assert asked == [[gone]]
+
+
+def test_a_correction_reaches_the_page_while_the_process_holds_the_old_fragment_and_the_cache_is_down(
+    client, post, editor, publish_live, monkeypatch
+):
+    entry = EntryFactory(post=post, headline="Casualty figures")
+    publish_live(entry, editor)
+    assert "Casualty figures" in client.get(post.get_absolute_url()).content.decode()  # kept in this process
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set_many", down)
+    workflow.correct(entry=Entry.objects.get(pk=entry.pk), user=editor, text="The toll was 12, not 21.")
+    assert "The toll was 12, not 21." in client.get(post.get_absolute_url()).content.decode()
+    workflow.withdraw(entry=Entry.objects.get(pk=entry.pk), user=editor, reason="legal")
+    assert "Casualty figures" not in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_the_pages_structured_data_carries_each_entrys_blog_posting_as_it_was_kept(client, post):
+    import json
+    import re
+
+    first = PublishedEntryFactory(post=post, headline='Quote "</script><b>" & more')
+    second = PublishedEntryFactory(post=post, headline="Second")
+    html = client.get(post.get_absolute_url()).content.decode()
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "</script" not in block.lower() and "<b>" not in block
+    data = json.loads(block)
+    assert data["@type"] == "LiveBlogPosting"
+    assert [update["headline"] for update in data["liveBlogUpdate"]] == ["Second", 'Quote "</script><b>" & more']
+    assert [update["url"].rsplit("/", 2)[-2] for update in data["liveBlogUpdate"]] == [str(second.pk), str(first.pk)]

@@ -5,6 +5,8 @@ entries' structured data without loading their authors again. The page-level
 LiveBlogPosting is site.seo's.
 """
 
+import json
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -15,6 +17,12 @@ def absolute(path):
     """The public, absolute URL of a site path (NEWSROOM_SITE_URL, never the request's Host header)."""
     path = str(path)
     return path if "://" in path else settings.SITE_URL + path
+
+
+def script_json(data):
+    """`data` as JSON for a <script type="application/ld+json"> block: no character that could close the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _person(author):

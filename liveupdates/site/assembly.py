@@ -24,9 +24,7 @@ reads every row. Older pages and previews use the same parts in the full templat
 """
 
 import re
-import threading
 import time
-from collections import OrderedDict
 from types import SimpleNamespace
 
 from django.db.models import Q
@@ -36,6 +34,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from liveupdates.delivery import fragments, live
+from liveupdates.delivery.memory import Remembered
 from liveupdates.models import Column, Entry, Place
 from liveupdates.site import maps, prepared, seo
 from liveupdates.site.pagination import PAGE_SIZE, page_from_rows, page_of
@@ -48,37 +47,16 @@ SLOTS = ("live_cursor", "json_ld", "key_events", "pinned", "entries", "place_map
 _MARKER = re.compile("\x00([a-z_]+)\x00")  # NUL never reaches a page: forms and the middleware refuse it
 
 
-class _Remembered:
-    """A small least-recently-used store in process memory, for parts whose key names all they show."""
-
-    def __init__(self, size):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        return self.items.get(key)
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-    def clear(self):
-        with self.lock:
-            self.items.clear()
-
-
-_frames = _Remembered(256)
-_key_event_lists = _Remembered(256)
-_maps = _Remembered(256)
+_frames = Remembered(256)
+_key_event_lists = Remembered(256)
+_maps = Remembered(256)
 
 
 def forget():
     """Drop every part kept in this process (tests reuse primary keys; production never does)."""
     for store in (_frames, _key_event_lists, _maps):
         store.clear()
+    fragments.forget()
     prepared.forget()
 
 
@@ -155,7 +133,7 @@ def _filled(post, page, pinned, key_events, entries, places, live_cursor, struct
     if structured_data:
         # Crawlers see every entry on the page as a liveBlogUpdate, rendered on the server.
         shown = [entry for entry in page.entries if entry.ld]
-        values["json_ld"] = seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown]))
+        values["json_ld"] = seo.live_blog_json_ld(post, shown)
     return {slot: mark_safe(value) for slot, value in values.items()}  # noqa: S308 - rendered templates and escaped JSON
 
 

@@ -158,7 +158,7 @@ def page(request, post, controls, live_cursor):
         "next_post": next_post,
         "parts": {
             "live_cursor": str(live_cursor),
-            "json_ld": seo.json_ld(seo.live_blog_posting(post, shown, updates=[entry.ld for entry in shown])),
+            "json_ld": seo.live_blog_json_ld(post, shown),
             "key_events": "",
             "pinned": "",
             "place_map": "",

@@ -3,16 +3,28 @@
 One entry's BlogPosting is delivery.structured's (it is cached with the entry's fragment).
 """
 
-import json
-
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from liveupdates.delivery.structured import absolute, blog_posting
+from liveupdates.delivery.structured import absolute, blog_posting, script_json
+
+# Where the entries' BlogPostings go in a page's LiveBlogPosting, as JSON encodes it (NUL never reaches a page).
+_UPDATES = "\x00liveBlogUpdate\x00"
+_UPDATES_ENCODED = script_json(_UPDATES)
+
+
+def live_blog_json_ld(post, entries):
+    """A live page's LiveBlogPosting as a JSON-LD block, with `entries` as its updates.
+
+    Each entry carries its BlogPosting already encoded (`entry.ld`, kept with its
+    fragment): it is spliced in as it is, not decoded and encoded again on every page.
+    """
+    text = script_json(live_blog_posting(post, entries, updates=_UPDATES))
+    return mark_safe(text.replace(_UPDATES_ENCODED, "[" + ",".join(entry.ld for entry in entries) + "]", 1))  # noqa: S308 - both parts escaped by script_json
 
 
 def live_blog_posting(post, entries, updates=None):
-    """The live page's LiveBlogPosting; `updates` are the entries' BlogPostings if already built (cached fragments)."""
+    """The live page's LiveBlogPosting; `updates`, if given, stands for the entries' BlogPostings."""
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -38,6 +50,4 @@ def live_blog_posting(post, entries, updates=None):
 
 def json_ld(data):
     """Serialise for a <script type="application/ld+json"> block: no way out of the script element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return mark_safe(text)  # noqa: S308 - every character that could close the element is escaped above
+    return mark_safe(script_json(data))  # noqa: S308 - every character that could close the element is escaped
