@@ -297,7 +297,11 @@ def _needs_postgresql():
 
 
 def held_on_server():
-    """The names of the statements this test's connection holds prepared on the server."""
+    """The names of the statements this test's connection holds prepared on the server.
+
+    The test connection outlives a test, and so do the statements earlier tests prepared
+    (each test compiles anew, under new names): tests compare what a page adds.
+    """
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -307,10 +311,11 @@ def held_on_server():
 
 def test_the_live_pages_queries_are_prepared_on_the_server_from_their_second_run_on_a_connection(client, live_post):
     _needs_postgresql()
+    before = held_on_server()
     first = client.get(live_post.get_absolute_url()).content
-    assert held_on_server() == set()  # one page on a connection: plain SQL, nothing prepared
+    assert held_on_server() == before  # one page on a connection: plain SQL, nothing prepared
     second = client.get(live_post.get_absolute_url()).content
-    assert len(held_on_server()) == 5  # the post, the entries, the featured, the map, the columns
+    assert len(held_on_server() - before) == 5  # the post, the entries, the featured, the map, the columns
     third = client.get(live_post.get_absolute_url()).content  # run from the prepared statements
     assert first == second == third == whole(live_post).encode()
 
@@ -327,11 +332,14 @@ def test_a_prepared_statement_follows_every_change_like_the_plain_sql(client, li
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_session_reset_under_the_page_costs_nothing_but_a_new_prepare(client, editor):
+def test_a_session_reset_under_the_page_costs_nothing_but_a_new_prepare(client):
     # A pooler that resets sessions (DISCARD ALL, DEALLOCATE) takes the statements away.
     from django.db import connection
 
+    from .factories import UserFactory
+
     _needs_postgresql()
+    editor = UserFactory(username="reset-editor", is_superuser=True)
     post = LivePostFactory(coverage_end=None)
     entry = EntryFactory(post=post, headline="Still here after a reset")
     workflow.publish(entry=entry, user=editor)
@@ -342,7 +350,7 @@ def test_a_session_reset_under_the_page_costs_nothing_but_a_new_prepare(client, 
     response = client.get(post.get_absolute_url())
     assert response.status_code == 200 and response.content == page
     client.get(post.get_absolute_url())
-    assert len(held_on_server()) == 5  # prepared again
+    assert len(held_on_server()) == 5  # prepared again (DEALLOCATE ALL took every earlier one)
     assert client.get(post.get_absolute_url()).content == page
 
 
@@ -364,6 +372,7 @@ def test_a_literal_percent_sign_in_a_prepared_querys_sql_survives_preparing():
 def test_preparing_on_the_server_can_be_turned_off_for_a_pooler_that_shares_sessions(client, live_post, settings):
     _needs_postgresql()
     settings.NEWSROOM_PREPARE_ON_SERVER = False
+    before = held_on_server()
     pages = {client.get(live_post.get_absolute_url()).content for _ in range(3)}
-    assert held_on_server() == set()
+    assert held_on_server() == before
     assert pages == {whole(live_post).encode()}

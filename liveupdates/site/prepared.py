@@ -106,7 +106,7 @@ class Prepared:
         order = [selected.index(name) for name in queryset._fields]
         order = None if order == list(range(len(order))) else order
         compiled = (sql, params, slots, compiler, converters, order, f"newsroom_prepared_{next(_names)}")
-        # Kept on the connection (each thread has its own), so it goes when the connection does.
+        # Kept on this thread's connection object (each thread has its own): SQL text, valid on any connection.
         kept = connection.__dict__.setdefault("prepared_queries", {})
         kept[self] = (_current, compiled)
         return compiled
