@@ -49,6 +49,7 @@ _current = next(_generation)
 _names = itertools.count(1)  # statement names, unique in the process and so on every connection
 _PLACEHOLDER = re.compile("%([s%])")
 UNKNOWN_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
+DUPLICATE_STATEMENT = "42P05"  # PostgreSQL's duplicate_prepared_statement
 
 
 def forget():
@@ -154,7 +155,14 @@ def _execute_prepared(connection, cursor, name, sql, sent):
         n = itertools.count(1)
         server_sql = _PLACEHOLDER.sub(lambda m: f"${next(n)}" if m.group(1) == "s" else "%%", sql)
         held[1][name] = 2
-        cursor.execute(f"PREPARE {name} AS {server_sql}; EXECUTE {name}{arguments}", sent)
+        try:
+            cursor.execute(f"PREPARE {name} AS {server_sql}; EXECUTE {name}{arguments}", sent)
+        except DatabaseError as error:
+            # The server holds it already: forgotten here when another statement went missing
+            # alone (a DEALLOCATE, a PREPARE cancelled after it was counted) and all were cleared.
+            if getattr(error.__cause__, "pgcode", None) != DUPLICATE_STATEMENT or connection.in_atomic_block:
+                raise
+            cursor.execute(f"EXECUTE {name}{arguments}", sent)
     else:
         try:
             cursor.execute(f"EXECUTE {name}{arguments}", sent)
