@@ -16,7 +16,8 @@ reuses its plan where the plan does not depend on the values (PostgreSQL's
 plan of their own per post). That saved about 0.7 ms of a 4 ms page
 (docs/benchmarks.md). Preparing on the second run, not the first, costs
 nothing to a connection made for one request. A statement the server no
-longer knows (a session reset under us) is prepared again; outside a
+longer knows (a session reset under us), or refuses because a migration
+changed a column it returns, is prepared again; outside a
 transaction, that request sends the plain SQL. NEWSROOM_PREPARE_ON_SERVER=0
 turns it off (behind PgBouncer in transaction mode).
 """
@@ -50,6 +51,7 @@ _names = itertools.count(1)  # statement names, unique in the process and so on 
 _PLACEHOLDER = re.compile("%([s%])")
 UNKNOWN_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
 DUPLICATE_STATEMENT = "42P05"  # PostgreSQL's duplicate_prepared_statement
+RESULT_TYPE_CHANGED = "0A000"  # "cached plan must not change result type" (feature_not_supported)
 
 
 def forget():
@@ -167,7 +169,15 @@ def _execute_prepared(connection, cursor, name, sql, sent):
         try:
             cursor.execute(f"EXECUTE {name}{arguments}", sent)
         except DatabaseError as error:
-            if getattr(error.__cause__, "pgcode", None) != UNKNOWN_STATEMENT:
+            code = getattr(error.__cause__, "pgcode", None)
+            if code == RESULT_TYPE_CHANGED and not connection.in_atomic_block:
+                # A migration changed a selected column's type (a field widened) under a running
+                # process: the server refuses the statement for good. Drop it; prepare it again.
+                cursor.execute(f"DEALLOCATE {name}")
+                cursor.execute(sql, sent)
+                held[1][name] = 1
+                return
+            if code != UNKNOWN_STATEMENT:
                 raise
             # The session was reset under us (DISCARD ALL): it holds nothing any more. Outside a
             # transaction the plain SQL runs now; inside one the transaction is lost anyway.
