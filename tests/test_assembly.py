@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from liveupdates.editorial import workflow
-from liveupdates.models import Entry, LivePost, PostStatus
+from liveupdates.models import Column, Entry, LivePost, PostStatus
 from liveupdates.site import assembly
 
 from .factories import ColumnFactory, EntryFactory, LivePostFactory, PlaceFactory, PublishedEntryFactory
@@ -376,3 +376,53 @@ def test_preparing_on_the_server_can_be_turned_off_for_a_pooler_that_shares_sess
     pages = {client.get(live_post.get_absolute_url()).content for _ in range(3)}
     assert held_on_server() == before
     assert pages == {whole(live_post).encode()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_survives_one_of_its_statements_going_missing_while_the_others_stay_prepared(client):
+    # One statement gone alone (a DEALLOCATE by hand, or its PREPARE cancelled by a lock or
+    # statement timeout after it was counted as prepared): the others are still on the server.
+    from django.db import connection
+
+    from .factories import UserFactory
+
+    _needs_postgresql()
+    editor = UserFactory(username="one-gone-editor", is_superuser=True)
+    post = LivePostFactory(coverage_end=None)
+    entry = EntryFactory(post=post, headline="Still here with one statement gone")
+    workflow.publish(entry=entry, user=editor)
+    for _ in range(3):
+        page = client.get(post.get_absolute_url()).content
+    held = sorted(held_on_server(), key=lambda name: int(name.rsplit("_", 1)[1]))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DEALLOCATE {held[-1]}")
+    for _ in range(4):
+        response = client.get(post.get_absolute_url())
+        assert response.status_code == 200 and response.content == page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_changes_a_listed_columns_type_does_not_break_the_page_on_a_prepared_connection(client):
+    # PostgreSQL refuses to EXECUTE a statement whose result type changed ("cached plan must not
+    # change result type", 0A000): a migration widening a field, while the old processes still serve.
+    from django.db import connection
+
+    from .factories import UserFactory
+
+    _needs_postgresql()
+    editor = UserFactory(username="migration-editor", is_superuser=True)
+    post = LivePostFactory(coverage_end=None)
+    entry = EntryFactory(post=post, headline="Still here during a migration")
+    workflow.publish(entry=entry, user=editor)
+    for _ in range(3):
+        page = client.get(post.get_absolute_url()).content
+    table = Column._meta.db_table
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(121)")
+        for _ in range(4):
+            response = client.get(post.get_absolute_url())
+            assert response.status_code == 200 and response.content == page
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(120)")

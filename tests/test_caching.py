@@ -158,3 +158,27 @@ def test_the_pages_structured_data_carries_each_entrys_blog_posting_as_it_was_ke
     assert data["@type"] == "LiveBlogPosting"
     assert [update["headline"] for update in data["liveBlogUpdate"]] == ["Second", 'Quote "</script><b>" & more']
     assert [update["url"].rsplit("/", 2)[-2] for update in data["liveBlogUpdate"]] == [str(second.pk), str(first.pk)]
+
+
+def test_an_entry_previewed_before_its_post_was_public_is_in_the_public_pages_structured_data(client, editor):
+    # The preview renders (and keeps) the entry's fragment while the post is a draft; the key does
+    # not name the post's state, so what it keeps must not depend on it.
+    import json
+    import re
+
+    from django.urls import reverse
+
+    from liveupdates.models import PostStatus
+
+    from .factories import LivePostFactory
+
+    post = LivePostFactory(status=PostStatus.DRAFT, published_at=None)
+    PublishedEntryFactory(post=post, headline="Written before the post went live")
+    client.force_login(editor)
+    assert "Written before the post went live" in client.get(reverse("liveupdates:preview_post", args=[post.pk])).content.decode()
+    workflow.publish_post(post=post, user=editor)
+    client.logout()
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert "Written before the post went live" in html
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert [update["headline"] for update in json.loads(block)["liveBlogUpdate"]] == ["Written before the post went live"]

@@ -39,7 +39,7 @@ from taggit.models import Tag
 
 from liveupdates.delivery import structured
 from liveupdates.delivery.memory import Remembered
-from liveupdates.models import Author, Card, Citation, Entry, LivePost, Place, Source, TaggedEntry
+from liveupdates.models import Author, Card, Citation, Entry, EntryStatus, LivePost, Place, Source, TaggedEntry
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,15 @@ def _key(entry, slot, today):
 
 
 def _render(entry, pinned_slot):
-    """(HTML, BlogPosting as JSON-LD text): a page splices the text into its LiveBlogPosting as it is."""
+    """(HTML, BlogPosting as JSON-LD text): a page splices the text into its LiveBlogPosting as it is.
+
+    The BlogPosting goes with every published entry, not only a public one: the key names the
+    row, not the time or the post's state, so one kept while the entry was scheduled or its post
+    a draft (a staff preview) is the one its public page reads. A page lists only what readers may see.
+    """
     html = render_to_string("liveupdates/_entry.html", {"entry": entry, "pinned_slot": pinned_slot})
-    return html, structured.script_json(structured.blog_posting(entry)) if entry.is_public else None
+    published = entry.status == EntryStatus.PUBLISHED and entry.published_at is not None
+    return html, structured.script_json(structured.blog_posting(entry)) if published else None
 
 
 def _get_many(keys):

@@ -16,7 +16,8 @@ reuses its plan where the plan does not depend on the values (PostgreSQL's
 plan of their own per post). That saved about 0.7 ms of a 4 ms page
 (docs/benchmarks.md). Preparing on the second run, not the first, costs
 nothing to a connection made for one request. A statement the server no
-longer knows (a session reset under us) is prepared again; outside a
+longer knows (a session reset under us), or refuses because a migration
+changed a column it returns, is prepared again; outside a
 transaction, that request sends the plain SQL. NEWSROOM_PREPARE_ON_SERVER=0
 turns it off (behind PgBouncer in transaction mode).
 """
@@ -49,6 +50,8 @@ _current = next(_generation)
 _names = itertools.count(1)  # statement names, unique in the process and so on every connection
 _PLACEHOLDER = re.compile("%([s%])")
 UNKNOWN_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
+DUPLICATE_STATEMENT = "42P05"  # PostgreSQL's duplicate_prepared_statement
+RESULT_TYPE_CHANGED = "0A000"  # "cached plan must not change result type" (feature_not_supported)
 
 
 def forget():
@@ -154,12 +157,27 @@ def _execute_prepared(connection, cursor, name, sql, sent):
         n = itertools.count(1)
         server_sql = _PLACEHOLDER.sub(lambda m: f"${next(n)}" if m.group(1) == "s" else "%%", sql)
         held[1][name] = 2
-        cursor.execute(f"PREPARE {name} AS {server_sql}; EXECUTE {name}{arguments}", sent)
+        try:
+            cursor.execute(f"PREPARE {name} AS {server_sql}; EXECUTE {name}{arguments}", sent)
+        except DatabaseError as error:
+            # The server holds it already: forgotten here when another statement went missing
+            # alone (a DEALLOCATE, a PREPARE cancelled after it was counted) and all were cleared.
+            if getattr(error.__cause__, "pgcode", None) != DUPLICATE_STATEMENT or connection.in_atomic_block:
+                raise
+            cursor.execute(f"EXECUTE {name}{arguments}", sent)
     else:
         try:
             cursor.execute(f"EXECUTE {name}{arguments}", sent)
         except DatabaseError as error:
-            if getattr(error.__cause__, "pgcode", None) != UNKNOWN_STATEMENT:
+            code = getattr(error.__cause__, "pgcode", None)
+            if code == RESULT_TYPE_CHANGED and not connection.in_atomic_block:
+                # A migration changed a selected column's type (a field widened) under a running
+                # process: the server refuses the statement for good. Drop it; prepare it again.
+                cursor.execute(f"DEALLOCATE {name}")
+                cursor.execute(sql, sent)
+                held[1][name] = 1
+                return
+            if code != UNKNOWN_STATEMENT:
                 raise
             # The session was reset under us (DISCARD ALL): it holds nothing any more. Outside a
             # transaction the plain SQL runs now; inside one the transaction is lost anyway.
