@@ -331,20 +331,25 @@ def test_a_prepared_statement_follows_every_change_like_the_plain_sql(client, li
     assert page == whole(live_post)
 
 
+def a_page_prepared_on_the_server(client, headline):
+    """A public post with one entry, its page built three times: its statements prepared. Returns (post, page)."""
+    from .factories import UserFactory
+
+    editor = UserFactory(username="prepared-editor", is_superuser=True)  # a transactional test has no groups
+    post = LivePostFactory(coverage_end=None)
+    workflow.publish(entry=EntryFactory(post=post, headline=headline), user=editor)
+    for _ in range(3):
+        page = client.get(post.get_absolute_url()).content
+    return post, page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_session_reset_under_the_page_costs_nothing_but_a_new_prepare(client):
     # A pooler that resets sessions (DISCARD ALL, DEALLOCATE) takes the statements away.
     from django.db import connection
 
-    from .factories import UserFactory
-
     _needs_postgresql()
-    editor = UserFactory(username="reset-editor", is_superuser=True)
-    post = LivePostFactory(coverage_end=None)
-    entry = EntryFactory(post=post, headline="Still here after a reset")
-    workflow.publish(entry=entry, user=editor)
-    for _ in range(3):
-        page = client.get(post.get_absolute_url()).content
+    post, page = a_page_prepared_on_the_server(client, "Still here after a reset")
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
     response = client.get(post.get_absolute_url())
@@ -384,15 +389,8 @@ def test_a_page_survives_one_of_its_statements_going_missing_while_the_others_st
     # statement timeout after it was counted as prepared): the others are still on the server.
     from django.db import connection
 
-    from .factories import UserFactory
-
     _needs_postgresql()
-    editor = UserFactory(username="one-gone-editor", is_superuser=True)
-    post = LivePostFactory(coverage_end=None)
-    entry = EntryFactory(post=post, headline="Still here with one statement gone")
-    workflow.publish(entry=entry, user=editor)
-    for _ in range(3):
-        page = client.get(post.get_absolute_url()).content
+    post, page = a_page_prepared_on_the_server(client, "Still here with one statement gone")
     held = sorted(held_on_server(), key=lambda name: int(name.rsplit("_", 1)[1]))
     with connection.cursor() as cursor:
         cursor.execute(f"DEALLOCATE {held[-1]}")
@@ -407,15 +405,8 @@ def test_a_migration_that_changes_a_listed_columns_type_does_not_break_the_page_
     # change result type", 0A000): a migration widening a field, while the old processes still serve.
     from django.db import connection
 
-    from .factories import UserFactory
-
     _needs_postgresql()
-    editor = UserFactory(username="migration-editor", is_superuser=True)
-    post = LivePostFactory(coverage_end=None)
-    entry = EntryFactory(post=post, headline="Still here during a migration")
-    workflow.publish(entry=entry, user=editor)
-    for _ in range(3):
-        page = client.get(post.get_absolute_url()).content
+    post, page = a_page_prepared_on_the_server(client, "Still here during a migration")
     table = Column._meta.db_table
     try:
         with connection.cursor() as cursor:

@@ -39,7 +39,7 @@ from taggit.models import Tag
 
 from liveupdates.delivery import structured
 from liveupdates.delivery.memory import Remembered
-from liveupdates.models import Author, Card, Citation, Entry, EntryStatus, LivePost, Place, Source, TaggedEntry
+from liveupdates.models import Author, Card, Citation, Entry, LivePost, Place, Source, TaggedEntry
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,7 @@ def _render(entry, pinned_slot):
     a draft (a staff preview) is the one its public page reads. A page lists only what readers may see.
     """
     html = render_to_string("liveupdates/_entry.html", {"entry": entry, "pinned_slot": pinned_slot})
-    published = entry.status == EntryStatus.PUBLISHED and entry.published_at is not None
-    return html, structured.script_json(structured.blog_posting(entry)) if published else None
+    return html, structured.script_json(structured.blog_posting(entry)) if entry.is_published else None
 
 
 def _get_many(keys):

@@ -287,18 +287,17 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         return reverse("liveupdates:entry", kwargs={"post_slug": self.post.slug, "pk": self.pk})
 
     @property
+    def is_published(self):
+        """Published by an editor, for now or for a time to come, whatever its post's state."""
+        return self.status == EntryStatus.PUBLISHED and self.published_at is not None
+
+    @property
     def is_public(self):
-        now = timezone.now()
-        return (
-            self.status == EntryStatus.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= now
-            and self.post.is_public
-        )
+        return self.is_published and self.published_at <= timezone.now() and self.post.is_public
 
     @property
     def is_scheduled(self):
-        return self.status == EntryStatus.PUBLISHED and self.published_at is not None and self.published_at > timezone.now()
+        return self.is_published and self.published_at > timezone.now()
 
     @property
     def excerpt(self):

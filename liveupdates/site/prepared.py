@@ -50,7 +50,6 @@ _current = next(_generation)
 _names = itertools.count(1)  # statement names, unique in the process and so on every connection
 _PLACEHOLDER = re.compile("%([s%])")
 UNKNOWN_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
-DUPLICATE_STATEMENT = "42P05"  # PostgreSQL's duplicate_prepared_statement
 RESULT_TYPE_CHANGED = "0A000"  # "cached plan must not change result type" (feature_not_supported)
 
 
@@ -157,32 +156,21 @@ def _execute_prepared(connection, cursor, name, sql, sent):
         n = itertools.count(1)
         server_sql = _PLACEHOLDER.sub(lambda m: f"${next(n)}" if m.group(1) == "s" else "%%", sql)
         held[1][name] = 2
-        try:
-            cursor.execute(f"PREPARE {name} AS {server_sql}; EXECUTE {name}{arguments}", sent)
-        except DatabaseError as error:
-            # The server holds it already: forgotten here when another statement went missing
-            # alone (a DEALLOCATE, a PREPARE cancelled after it was counted) and all were cleared.
-            if getattr(error.__cause__, "pgcode", None) != DUPLICATE_STATEMENT or connection.in_atomic_block:
-                raise
-            cursor.execute(f"EXECUTE {name}{arguments}", sent)
+        cursor.execute(f"PREPARE {name} AS {server_sql}; EXECUTE {name}{arguments}", sent)
     else:
         try:
             cursor.execute(f"EXECUTE {name}{arguments}", sent)
         except DatabaseError as error:
-            code = getattr(error.__cause__, "pgcode", None)
-            if code == RESULT_TYPE_CHANGED and not connection.in_atomic_block:
-                # A migration changed a selected column's type (a field widened) under a running
-                # process: the server refuses the statement for good. Drop it; prepare it again.
-                cursor.execute(f"DEALLOCATE {name}")
-                cursor.execute(sql, sent)
-                held[1][name] = 1
-                return
-            if code != UNKNOWN_STATEMENT:
-                raise
-            # The session was reset under us (DISCARD ALL): it holds nothing any more. Outside a
+            # The server lost this statement (a session reset under us: DISCARD ALL, DEALLOCATE), or
+            # refuses it for good (a migration changed a column it returns). Only this one is
+            # forgotten: each other statement answers for itself on its own next run. Outside a
             # transaction the plain SQL runs now; inside one the transaction is lost anyway.
-            held[1].clear()
-            if connection.in_atomic_block:
+            code = getattr(error.__cause__, "pgcode", None)
+            if code == UNKNOWN_STATEMENT:
+                held[1][name] = 1
+            if code not in (UNKNOWN_STATEMENT, RESULT_TYPE_CHANGED) or connection.in_atomic_block:
                 raise
+            if code == RESULT_TYPE_CHANGED:
+                cursor.execute(f"DEALLOCATE {name}")
+                held[1][name] = 1
             cursor.execute(sql, sent)
-            held[1][name] = 1

@@ -6,7 +6,7 @@ One entry's BlogPosting is delivery.structured's (it is cached with the entry's 
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from liveupdates.delivery.structured import absolute, blog_posting, script_json
+from liveupdates.delivery.structured import absolute, script_json
 
 # Where the entries' BlogPostings go in a page's LiveBlogPosting, as JSON encodes it (NUL never reaches a page).
 _UPDATES = "\x00liveBlogUpdate\x00"
@@ -19,12 +19,12 @@ def live_blog_json_ld(post, entries):
     Each entry carries its BlogPosting already encoded (`entry.ld`, kept with its
     fragment): it is spliced in as it is, not decoded and encoded again on every page.
     """
-    text = script_json(live_blog_posting(post, entries, updates=_UPDATES))
+    text = script_json(_live_blog_posting(post, entries))
     return mark_safe(text.replace(_UPDATES_ENCODED, "[" + ",".join(entry.ld for entry in entries) + "]", 1))  # noqa: S308 - both parts escaped by script_json
 
 
-def live_blog_posting(post, entries, updates=None):
-    """The live page's LiveBlogPosting; `updates`, if given, stands for the entries' BlogPostings."""
+def _live_blog_posting(post, entries):
+    """The live page's LiveBlogPosting, with a marker where the entries' BlogPostings go."""
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -36,7 +36,7 @@ def live_blog_posting(post, entries, updates=None):
         "dateModified": max([post.updated_at, *[e.modified_at for e in entries]]).isoformat(),
         "coverageStartTime": post.coverage_start.isoformat(),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
-        "liveBlogUpdate": updates if updates is not None else [blog_posting(entry) for entry in entries],
+        "liveBlogUpdate": _UPDATES,
     }
     points = post.known_points
     if points:
