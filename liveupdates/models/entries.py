@@ -287,17 +287,23 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         return reverse("liveupdates:entry", kwargs={"post_slug": self.post.slug, "pk": self.pk})
 
     @property
+    def publication_time(self):
+        """When an editor published it for (now or a time to come), whatever its post's state; else None."""
+        return self.published_at if self.status == EntryStatus.PUBLISHED else None
+
+    @property
     def is_published(self):
-        """Published by an editor, for now or for a time to come, whatever its post's state."""
-        return self.status == EntryStatus.PUBLISHED and self.published_at is not None
+        return self.publication_time is not None
 
     @property
     def is_public(self):
-        return self.is_published and self.published_at <= timezone.now() and self.post.is_public
+        at = self.publication_time
+        return at is not None and at <= timezone.now() and self.post.is_public
 
     @property
     def is_scheduled(self):
-        return self.is_published and self.published_at > timezone.now()
+        at = self.publication_time
+        return at is not None and at > timezone.now()
 
     @property
     def excerpt(self):
