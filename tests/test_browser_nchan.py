@@ -110,6 +110,10 @@ def test_a_reader_follows_through_nchan_and_catches_up_after_nginx_restarts_whil
     nchan_proxy.start()
     expect(copies(page, missed, "#entries >")).to_have_count(1, timeout=RECONNECTED)
     expect(page.locator("#entries")).to_contain_text("It was a wedding party.", timeout=ARRIVES)
+    # The poll may bring the page up to date before its backoff opens the stream again: wait for that too.
+    deadline = time.monotonic() + RECONNECTED / 1000
+    while len(streams) <= opened and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert len(streams) > opened, "the page did not subscribe again"
 
     # A relay again (from the log's end): what is published now arrives through the new subscription.

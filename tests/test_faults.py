@@ -472,7 +472,9 @@ def test_one_entry_that_cannot_be_rendered_does_not_stop_the_others_and_is_logge
     missing = [name for name, entry in (("same post", same_post), ("other post", other)) if not _announced(entry)]
     assert not missing, f"one broken entry stopped the announcement of the others ({missing}); the sweep raised {raised_by_sweep}"
     assert not raised_by_sweep, f"the sweep raised instead of logging: {raised_by_sweep}"
-    reports = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    # What the announcing code reported; the process's own monitors (a slow garbage collection,
+    # newsroom.gc) may warn at any moment and say nothing about this failure.
+    reports = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("liveupdates.")]
     assert len(reports) == 1, f"the failure was reported {len(reports)} times in 3 sweeps: {[r.getMessage() for r in reports]}"
     assert str(bad.pk) in reports[0].getMessage(), f"the report does not name the entry: {reports[0].getMessage()!r}"
 
