@@ -5,6 +5,27 @@ import pytest
 from .factories import EntryFactory, LivePostFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with every other session on them closed before they
+    are dropped: threads that played a second connection in the race and fault tests keep
+    theirs open, and PostgreSQL refuses to drop a database in use (a warning at the end of
+    the run, and a database left behind)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rolled-back tests reuse primary keys; a page cached by one must not answer another.
