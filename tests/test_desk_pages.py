@@ -9,7 +9,7 @@ from django.urls import reverse
 from liveupdates import richtext
 from liveupdates.models import Entry
 
-from .factories import EntryFactory, PublishedEntryFactory, UserFactory
+from .factories import CitationFactory, EntryFactory, PublishedEntryFactory, SourceFactory, UserFactory
 from .test_admin import change_form_data
 
 
@@ -26,6 +26,18 @@ def test_a_long_entry_on_the_desk_shows_its_first_lines_and_show_more(client, jo
     client.force_login(journalist)
     html = client.get(reverse("admin:liveupdates_livepost_desk", args=[post.pk])).content.decode()
     assert "Show more" in html and "nl-entry__excerpt" in html
+
+
+def test_a_desk_row_names_each_cited_source_once_in_the_order_first_cited(client, journalist, post):
+    entry = EntryFactory(post=post, created_by=journalist)
+    reuters, sohr = SourceFactory(name="Reuters"), SourceFactory(name="SOHR")
+    CitationFactory(entry=entry, source=reuters, url="https://example.org/first-report")
+    CitationFactory(entry=entry, source=sohr)
+    CitationFactory(entry=entry, source=reuters, url="https://example.org/second-report")
+    client.force_login(journalist)
+    html = client.get(reverse("admin:liveupdates_livepost_desk", args=[post.pk])).content.decode()
+    row = BeautifulSoup(html, "html.parser").find(string=lambda text: text and "Reuters" in text)
+    assert row is not None and "Reuters, SOHR" in row and row.count("Reuters") == 1, row
 
 
 def test_the_entry_page_offers_no_red_cross_to_delete_its_live_post(client, journalist, editor, superuser, post):

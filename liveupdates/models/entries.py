@@ -310,6 +310,11 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         return richtext.excerpt(self.body)
 
     @property
+    def cited_sources(self):
+        """Each source the entry cites, once, in the order first cited (two reports of one agency are one name on a desk row)."""
+        return list({citation.source_id: citation.source for citation in self.citations.all()}.values())
+
+    @property
     def is_removed_with_note(self):
         return self.status == EntryStatus.WITHDRAWN and bool(self.removal_note)
 
