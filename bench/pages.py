@@ -158,7 +158,7 @@ def nginx_conf(tmp, ports, variant=None):
         ("server stream:8001;", f"server 127.0.0.1:{ports['uvicorn']};"),
         ("/var/cache/nginx/newsroom", f"{tmp}/cache"),
         ("listen 80;", f"listen 127.0.0.1:{ports['proxy']};"),
-        ("alias /app/media/;", f"alias {tmp}/media/;"),
+        ("alias /app/media/$media_file;", f"alias {tmp}/media/$media_file;"),
         ("events {", f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;\nevents {{"),
         # The shipped file logs every request to the default access log; here it goes to the
         # temporary directory, with the micro-cache's status appended (counted after each run).

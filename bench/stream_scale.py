@@ -58,7 +58,7 @@ NCHAN_REWRITES = [
     ("listen 80;", "listen 127.0.0.1:{readers} backlog=8192;"),
     ("listen 8080;", "listen 127.0.0.1:{publisher};"),
     ("/var/cache/nginx/newsroom", "{tmp}/cache"),
-    ("alias /app/media/;", "alias {tmp}/media/;"),
+    ("alias /app/media/$media_file;", "alias {tmp}/media/$media_file;"),
     (
         "worker_processes auto;",
         "worker_processes {nginx_workers};\nworker_rlimit_nofile 200000;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;",

@@ -198,6 +198,27 @@ def store(storage, directory, file):
     return name
 
 
+# An uploaded photo is "uploads/<yyyy>/<mm>/<uuid hex>_<w>x<h>.<ext>" (the demo's are
+# "uploads/demo/<name>_<w>x<h>.jpg") and its renditions add ".<width>.webp". Its id is the
+# path under uploads/ without size, rendition and extension: it names the photo and all its
+# files. No dot in an id, so no id climbs out of uploads/.
+UPLOAD_DIR = "uploads"
+_UPLOAD_NAME = r"(?P<id>[\w/-]+?)(?:_\d{1,5}x\d{1,5})?(?:\.\d{1,5})?\.(?:jpg|jpeg|png|webp|gif)"
+_UPLOAD_FILE = re.compile(rf"{UPLOAD_DIR}/{_UPLOAD_NAME}")
+
+
+def upload_id(path):
+    """The photo a file under MEDIA_ROOT belongs to (itself or a rendition of it), or None if it is no upload."""
+    match = _UPLOAD_FILE.fullmatch(path)
+    return match["id"] if match else None
+
+
+def upload_ids(html):
+    """The uploaded photos an entry's HTML places, as their ids; what gates their files (site/photos.py)."""
+    pattern = re.escape(f"{settings.MEDIA_URL}{UPLOAD_DIR}/") + _UPLOAD_NAME + r"(?![\w.])"
+    return {match["id"] for match in re.finditer(pattern, html or "")}
+
+
 def srcset(url):
     """(srcset, width, height) for a stored photo's URL, or None for a file without renditions."""
     media_url = settings.MEDIA_URL

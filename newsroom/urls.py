@@ -5,7 +5,9 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.static import serve
 
+from liveupdates import images
 from liveupdates.editorial import uploads
+from liveupdates.site import photos
 from liveupdates.site.api import api
 
 
@@ -23,6 +25,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("liveupdates.urls")),
+    # Uploaded photos follow their entry (a takedown takes them too): never a plain file.
+    path(f"{settings.MEDIA_URL.lstrip('/')}{images.UPLOAD_DIR}/<path:name>", photos.photo, name="photo"),
 ]
 
 if settings.NEWSROOM_SERVE_MEDIA:

@@ -110,7 +110,7 @@ def pytest_collection_modifyitems(items):
     # failure. Only Chromium tests: what they prove is also proved without a browser, by tests
     # that are never retried (the takedown model, the races, the faults).
     for item in items:
-        if item.get_closest_marker("browser") is not None:
+        if item.get_closest_marker("browser") is not None and item.config.pluginmanager.hasplugin("rerunfailures"):
             item.add_marker(pytest.mark.flaky(reruns=1))
 
 

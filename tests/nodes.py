@@ -1,6 +1,7 @@
 """Servers the stream tests start on the test database and kill at will: stream nodes and page nodes."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -8,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.request import urlopen
+
+import pytest
 
 from .browser import database_url, free_port
 
@@ -24,6 +27,15 @@ def test_env(**extra):
     }
 
 
+def require_nginx():
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if Path(nginx).exists():
+        return nginx
+    if os.environ.get("NEWSROOM_REQUIRE_NCHAN"):
+        pytest.fail("nginx is required in CI (NEWSROOM_REQUIRE_NCHAN=1): apt-get install nginx")
+    pytest.skip("nginx is not installed: apt-get install nginx")
+
+
 def loopback_nginx_conf(name, tmp, addresses):
     """deploy/<name> made to run on loopback from `tmp`: `addresses` rewrites its upstreams and listens.
 
@@ -35,7 +47,7 @@ def loopback_nginx_conf(name, tmp, addresses):
     rewrites = [
         *addresses.items(),
         ("/var/cache/nginx/newsroom", f"{tmp}/cache"),
-        ("alias /app/media/;", f"alias {tmp}/media/;"),
+        ("alias /app/media/$media_file;", f"alias {tmp}/media/$media_file;"),
         ("worker_processes auto;", f"worker_processes 1;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;"),
         (
             "http {",

@@ -296,6 +296,10 @@ def test_a_60_megapixel_photo_with_caption_and_credit_is_scaled_and_published_ca
     figure = reader.locator("#entries figure", has=reader.locator('img[alt="Smoke rising over the rooftops of Nawa"]'))
     expect(figure.locator("figcaption")).to_have_text("Smoke over Nawa on Tuesday. SMART News Agency")
     expect(figure.locator("figcaption .credit")).to_have_text("SMART News Agency")
+    # The reader's browser loads the photo itself, through the gate that serves a public entry's photos.
+    reader.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=figure.locator("img").element_handle(), timeout=10000
+    )
 
 
 def test_an_absurd_photo_is_refused_inline_in_plain_words(browser, asgi_server, newsroom, tmp_path):

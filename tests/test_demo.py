@@ -109,3 +109,14 @@ def test_generate_entries_bulk_creates_published_entries(post, capsys):
 def test_generate_entries_refuses_an_unknown_post(db):
     with pytest.raises(CommandError, match="no live post"):
         call_command("generate_entries", "--post", "nope", "--count", "5")
+
+
+def test_the_demos_photos_and_their_renditions_reach_readers(settings, client):
+    from liveupdates import images
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    placed = Entry.objects.published().filter(body__contains="<img").first()
+    url = placed.body.split('src="', 1)[1].split('"', 1)[0]
+    for file in [url] + [candidate.split()[0] for candidate in images.srcset(url)[0].split(", ")]:
+        assert client.get(file).status_code == 200, file

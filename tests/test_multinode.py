@@ -18,7 +18,6 @@ Runs on PostgreSQL (`make test-postgres`, CI's second run): the stream nodes
 wake on its NOTIFY. Skipped on SQLite, and without nginx unless CI requires it.
 """
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -37,7 +36,7 @@ from liveupdates.models import Entry, LiveEvent
 
 from .browser import ensure_roles, free_port
 from .factories import EntryFactory, LivePostFactory, UserFactory
-from .nodes import loopback_nginx_conf, page_node, stream_node, wait_until_listening
+from .nodes import loopback_nginx_conf, page_node, require_nginx, stream_node, wait_until_listening
 from .sse import Readers
 
 READERS = 6
@@ -47,15 +46,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="runs on PostgreSQL: make test-postgres"),
 ]
-
-
-def require_nginx():
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if Path(nginx).exists():
-        return nginx
-    if os.environ.get("NEWSROOM_REQUIRE_NCHAN"):
-        pytest.fail("nginx is required in CI (NEWSROOM_REQUIRE_NCHAN=1): apt-get install nginx")
-    pytest.skip("nginx is not installed: apt-get install nginx")
 
 
 def cluster_conf(tmp, port, pages, streams):

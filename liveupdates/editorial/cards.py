@@ -352,4 +352,5 @@ def attach(entry, *, user=None) -> None:
     if body != entry.body:
         entry.body = body
         type(entry).objects.filter(pk=entry.pk).update(body=body)
+        entry.record_photos()
     Card.objects.filter(entry=entry).exclude(pk__in=cards_in(body)).update(entry=None)

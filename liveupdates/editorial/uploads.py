@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from liveupdates import images
 from liveupdates.editorial import workflow
 
-UPLOAD_DIR = "uploads"
+UPLOAD_DIR = images.UPLOAD_DIR
 
 
 def _reply(request, *, url=None, error=None):

@@ -558,6 +558,7 @@ def restore(*, entry: Entry, user: User, version: Version) -> Entry:
     Entry.objects.filter(pk=entry.pk).update(
         headline=entry.headline, body=entry.body, version=F("version") + 1, updated_by=user, updated_at=timezone.now()
     )
+    entry.record_photos()
     entry.refresh_from_db(fields=["version", "updated_at", "updated_by"])
     entry.authors.set(old["author_ids"])
     entry.places.set(old["place_ids"])
@@ -756,6 +757,7 @@ def approve_edit(*, proposal: EditProposal, user: User) -> Entry:
     Entry.objects.filter(pk=entry.pk).update(
         headline=entry.headline, body=entry.body, version=F("version") + 1, updated_by=user, updated_at=now
     )
+    entry.record_photos()
     entry.refresh_from_db(fields=["version", "updated_at", "updated_by"])
     EditProposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.APPROVED, decided_by=user, decided_at=now)
     proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.APPROVED, user, now

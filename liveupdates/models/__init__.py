@@ -1,7 +1,7 @@
 from liveupdates.models.autosave import Autosave
 from liveupdates.models.cards import Card, Provider
 from liveupdates.models.columns import Column
-from liveupdates.models.entries import Citation, Correction, CorrectionKind, Entry, EntryStatus
+from liveupdates.models.entries import Citation, Correction, CorrectionKind, Entry, EntryPhoto, EntryStatus
 from liveupdates.models.events import WorkflowEvent, status_label
 from liveupdates.models.live import LiveEvent
 from liveupdates.models.people import Author
@@ -29,6 +29,7 @@ __all__ = [
     "ProposalStatus",
     "CorrectionKind",
     "Entry",
+    "EntryPhoto",
     "EntryStatus",
     "LiveEvent",
     "LivePost",

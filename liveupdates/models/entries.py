@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
-from liveupdates import richtext
+from liveupdates import images, richtext
 from liveupdates.models.posts import public_post_q
 from liveupdates.models.verification import Verifiable
 
@@ -281,7 +281,25 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
             and not kwargs.get("force_insert")
         ):
             kwargs["update_fields"] = CONTENT_FIELDS
+        new = self._state.adding
         super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if fields is None or "body" in fields:
+            self.record_photos(new=new)
+
+    def record_photos(self, *, new=False):
+        """Write down which uploaded photos the body places (EntryPhoto), as it is now.
+
+        The files of an uploaded photo are served only while a public entry places it
+        (site/photos.py), so every write of `body` calls this in its transaction: save()
+        does, and so do the workflow's UPDATEs that write words (restore, approve an edit,
+        a card taken out). A new entry without photos costs nothing.
+        """
+        placed = images.upload_ids(self.body)
+        if not new:
+            EntryPhoto.objects.filter(entry=self).exclude(photo__in=placed).delete()
+        if placed:
+            EntryPhoto.objects.bulk_create([EntryPhoto(entry=self, photo=photo) for photo in placed], ignore_conflicts=True)
 
     def get_absolute_url(self):
         return reverse("liveupdates:entry", kwargs={"post_slug": self.post.slug, "pk": self.pk})
@@ -358,6 +376,19 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class EntryPhoto(models.Model):
+    """An uploaded photo (its id, images.upload_id) that an entry's body places; written by Entry.record_photos."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="photos")
+    photo = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["photo", "entry"], name="entry_photo_unique")]
+
+    def __str__(self):
+        return self.photo
 
 
 class Citation(models.Model):
