@@ -203,8 +203,12 @@ def store(storage, directory, file):
 # path under uploads/ without size, rendition and extension: it names the photo and all its
 # files. No dot in an id, so no id climbs out of uploads/.
 UPLOAD_DIR = "uploads"
-_UPLOAD_NAME = r"(?P<id>[\w/-]+?)(?:_\d{1,5}x\d{1,5})?(?:\.\d{1,5})?\.(?:jpg|jpeg|png|webp|gif)"
-_UPLOAD_FILE = re.compile(rf"{UPLOAD_DIR}/{_UPLOAD_NAME}")
+PHOTO_ID_MAX = 200  # EntryPhoto.photo's max_length
+_UPLOAD_NAME = rf"(?P<id>[\w/-]{{1,{PHOTO_ID_MAX}}}?)(?:_\d{{1,5}}x\d{{1,5}})?(?:\.\d{{1,5}})?\.(?P<ext>jpg|jpeg|png|webp|gif)"
+_UPLOAD_FILE = re.compile(rf"{UPLOAD_DIR}/{_UPLOAD_NAME}", re.ASCII)
+UPLOAD_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+# What a page loads: an <img src>, or a link to the file, on this site (never a mention in text or an attribute).
+_PLACING = re.compile(r'<(?:img|a)\b[^>]*?\s(?:src|href)="([^"]*)"')
 
 
 def upload_id(path):
@@ -215,8 +219,18 @@ def upload_id(path):
 
 def upload_ids(html):
     """The uploaded photos an entry's HTML places, as their ids; what gates their files (site/photos.py)."""
-    pattern = re.escape(f"{settings.MEDIA_URL}{UPLOAD_DIR}/") + _UPLOAD_NAME + r"(?![\w.])"
-    return {match["id"] for match in re.finditer(pattern, html or "")}
+    from html import unescape
+    from urllib.parse import unquote, urlsplit
+
+    media_url, found = settings.MEDIA_URL, set()
+    for value in _PLACING.findall(html or ""):
+        address = urlsplit(unescape(value).strip())
+        if address.scheme or address.netloc or not address.path.startswith(media_url):
+            continue
+        photo_id = upload_id(unquote(address.path[len(media_url) :]))
+        if photo_id:
+            found.add(photo_id)
+    return found
 
 
 def srcset(url):

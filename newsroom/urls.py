@@ -1,6 +1,8 @@
+import posixpath
+
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.static import serve
@@ -31,4 +33,11 @@ urlpatterns = [
 
 if settings.NEWSROOM_SERVE_MEDIA:
     # Production serves media from the web server (deploy/nginx.conf) or object storage.
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+    def serve_media(request, path):
+        # Every spelling of an upload's address ("//uploads/", "./uploads/", "x/../uploads/") goes through its gate.
+        if posixpath.normpath(path).lstrip("/").startswith(f"{images.UPLOAD_DIR}/"):
+            raise Http404("No such image.")
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    urlpatterns += [path("media/<path:path>", serve_media)]

@@ -3,18 +3,18 @@
 Each test fails on the commit under review and states the guarantee it breaks.
 """
 
+import importlib.util
 import mimetypes
+import sys
 import time
+from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.urls import path
-from django.views.static import serve
 
+import newsroom.urls
 from liveupdates import images
 from liveupdates.editorial import workflow
 from liveupdates.models import Entry, EntryPhoto
-from newsroom.urls import urlpatterns as _site_urlpatterns
 
 from . import test_photo_takedown as takedown
 from .factories import EntryFactory, PublishedEntryFactory
@@ -83,16 +83,23 @@ def test_an_upload_like_address_of_any_length_never_breaks_a_save(post):
 # which normalises the path and sends a draft's or a withdrawn entry's photo to anyone.
 
 
-def _serve_media(request, path):  # newsroom/urls.py's route, with the test's MEDIA_ROOT
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+@pytest.fixture
+def django_serves_media(settings):
+    """newsroom/urls.py as `make run` (DEBUG) or NEWSROOM_SERVE_MEDIA=1 loads it, with the test's MEDIA_ROOT."""
+    settings.NEWSROOM_SERVE_MEDIA = True
+    spec = importlib.util.spec_from_file_location("redteam_media_urls", Path(newsroom.urls.__file__))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    settings.ROOT_URLCONF = spec.name
+    yield
+    sys.modules.pop(spec.name, None)
 
 
-urlpatterns = [*_site_urlpatterns, path("media/<path:path>", _serve_media)]
-
-
-@pytest.mark.urls(__name__)
 @pytest.mark.parametrize("prefix", ["/media//uploads/", "/media/./uploads/", "/media/authors/../uploads/"])
-def test_where_django_serves_media_no_other_spelling_of_a_drafts_photo_reaches_it(client, journalist, post, photo, prefix):
+def test_where_django_serves_media_no_other_spelling_of_a_drafts_photo_reaches_it(
+    client, journalist, post, photo, prefix, django_serves_media
+):
     EntryFactory(post=post, created_by=journalist, body=placing(photo))
     assert status(client, photo) == 404
     assert status(client, photo.replace("/media/uploads/", prefix)) == 404

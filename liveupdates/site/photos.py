@@ -12,7 +12,6 @@ portraits, posts' lead images) stay plain files: nginx serves them.
 """
 
 import hashlib
-import mimetypes
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -52,7 +51,7 @@ def photo(request, name):
             file = default_storage.open(path, "rb")
         except (OSError, SuspiciousFileOperation) as error:
             raise Http404("No such image.") from error
-        response = FileResponse(file, content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
+        response = FileResponse(file, content_type=images.UPLOAD_TYPES[path.rsplit(".", 1)[-1]])
     response["ETag"] = etag
     response["Cache-Control"] = cache_control
     return response
