@@ -32,6 +32,7 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import shutil
 import statistics
 import sys
@@ -46,6 +47,14 @@ from common import fresh_database  # noqa: E402
 
 SLUG = "russian-jets-strike-daraa-again"
 LIVE_PAGE = "live post, first page"
+
+
+def demo_photo():
+    """The address of a photo a public demo entry places (liveupdates/site/photos.py answers it)."""
+    from liveupdates.models import Entry
+
+    bodies = Entry.objects.published().filter(body__contains='src="/media/uploads/').values_list("body", flat=True)
+    return re.search(r'src="(/media/uploads/[^"]+)"', bodies[0])[1]
 
 
 def timed(samples):
@@ -182,6 +191,7 @@ def main():
             ("tag", reader, "/tags/air-strikes/"),
             ("search", reader, "/search/?q=strikes"),
             ("feed (post)", reader, f"/live/{SLUG}/feed/"),
+            ("an entry's photo (its gate)", reader, demo_photo()),
             ("API entries list", reader, f"/api/entries?post={SLUG}"),
             ("admin: entry list", staff, "/admin/liveupdates/entry/"),
             ("admin: entry list, one post", staff, f"/admin/liveupdates/entry/?post__id__exact={post.pk}"),

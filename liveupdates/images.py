@@ -10,6 +10,8 @@ import io
 import re
 import uuid
 import warnings
+from html import unescape
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -218,14 +220,18 @@ def upload_id(path):
 
 
 def upload_ids(html):
-    """The uploaded photos an entry's HTML places, as their ids; what gates their files (site/photos.py)."""
-    from html import unescape
-    from urllib.parse import unquote, urlsplit
+    """The uploaded photos an entry's HTML places, as their ids; what gates their files (site/photos.py).
 
+    Only what a page loads or links to on this site counts: an address mentioned in text,
+    an alt or a title (a correction saying which photo was removed) must not bring a
+    withdrawn entry's photo back.
+    """
     media_url, found = settings.MEDIA_URL, set()
+    ours = urlsplit(settings.SITE_URL)
     for value in _PLACING.findall(html or ""):
         address = urlsplit(unescape(value).strip())
-        if address.scheme or address.netloc or not address.path.startswith(media_url):
+        elsewhere = (address.scheme or address.netloc) and (address.scheme, address.netloc) != (ours.scheme, ours.netloc)
+        if elsewhere or not address.path.startswith(media_url):
             continue
         photo_id = upload_id(unquote(address.path[len(media_url) :]))
         if photo_id:

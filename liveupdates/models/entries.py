@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -282,10 +282,12 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         ):
             kwargs["update_fields"] = CONTENT_FIELDS
         new = self._state.adding
-        super().save(*args, **kwargs)
-        fields = kwargs.get("update_fields")
-        if fields is None or "body" in fields:
-            self.record_photos(new=new)
+        # The words and the photos they place commit together (no savepoint inside a transaction).
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            fields = kwargs.get("update_fields")
+            if fields is None or "body" in fields:
+                self.record_photos(new=new)
 
     def record_photos(self, *, new=False):
         """Write down which uploaded photos the body places (EntryPhoto), as it is now.
@@ -382,7 +384,7 @@ class EntryPhoto(models.Model):
     """An uploaded photo (its id, images.upload_id) that an entry's body places; written by Entry.record_photos."""
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="photos")
-    photo = models.CharField(max_length=200)
+    photo = models.CharField(max_length=images.PHOTO_ID_MAX)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["photo", "entry"], name="entry_photo_unique")]
