@@ -8,9 +8,15 @@ answer, and a post that is no longer public is absent from it (its teaser is
 then removed from open pages).
 
 One query for the entries of every teaser on a page, however many posts and
-entries there are (a window function numbers each post's entries).
+entries there are. On PostgreSQL each post's newest entries are read from
+their own index range, joined by UNION ALL: a window function numbering each
+post's entries reads every entry of the posts (50 ms for a post of 100,000
+entries, on the home page, column pages, teasers.json and every partner's
+teaser embed). SQLite allows no LIMIT inside a UNION, so there the window
+function numbers them (the embedded default, not the engine for a big archive).
 """
 
+from django.db import connection
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
@@ -24,14 +30,17 @@ def latest_entries(post_ids, count=ENTRIES_SHOWN):
     """{post id: its `count` newest public entries}, in one query."""
     if not post_ids:
         return {}
-    rows = (
+    newest = (
         Entry.objects.published()
-        .filter(post_id__in=post_ids)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("post_id")], order_by=[F("published_at").desc(), F("pk").desc()]))
-        .filter(rank__lte=count)
         .only("pk", "post_id", "headline", "body", "published_at", "updated_at", "is_key_event")
-        .order_by("post_id", "-published_at", "-pk")
+        .order_by("-published_at", "-pk")
     )
+    if connection.features.supports_slicing_ordering_in_compound:
+        each = [newest.filter(post_id=pk)[:count] for pk in post_ids]
+        rows = each[0].union(*each[1:], all=True) if len(each) > 1 else each[0]  # ordered as `newest`, as a whole
+    else:
+        ranked = Window(RowNumber(), partition_by=[F("post_id")], order_by=[F("published_at").desc(), F("pk").desc()])
+        rows = newest.filter(post_id__in=post_ids).annotate(rank=ranked).filter(rank__lte=count)
     found = {pk: [] for pk in post_ids}
     for entry in rows:
         found[entry.post_id].append(entry)
