@@ -205,6 +205,9 @@ def store(storage, directory, file):
 # path under uploads/ without size, rendition and extension: it names the photo and all its
 # files. No dot in an id, so no id climbs out of uploads/.
 UPLOAD_DIR = "uploads"
+# The media folders whose files are public as files, kept a year (deploy/nginx.conf names the same):
+# authors' portraits and posts' lead images. Anything else under MEDIA_ROOT is never a plain file.
+PLAIN_MEDIA_FOLDERS = ("authors", "posts")
 PHOTO_ID_MAX = 200  # EntryPhoto.photo's max_length
 _UPLOAD_NAME = rf"(?P<id>[\w/-]{{1,{PHOTO_ID_MAX}}}?)(?:_\d{{1,5}}x\d{{1,5}})?(?:\.\d{{1,5}})?\.(?P<ext>jpg|jpeg|png|webp|gif)"
 _UPLOAD_FILE = re.compile(rf"{UPLOAD_DIR}/{_UPLOAD_NAME}", re.ASCII)

@@ -35,9 +35,10 @@ if settings.NEWSROOM_SERVE_MEDIA:
     # Production serves media from the web server (deploy/nginx.conf) or object storage.
 
     def serve_media(request, path):
-        # Every spelling of an upload's address ("//uploads/", "./uploads/", "x/../uploads/") goes through its gate.
-        if posixpath.normpath(path).lstrip("/").startswith(f"{images.UPLOAD_DIR}/"):
-            raise Http404("No such image.")
+        # Only the folders whose files are public as files: an entry's photos go through their gate,
+        # whatever the spelling ("//uploads/", "x/../uploads/", "Uploads/" on a case-blind disk).
+        if not posixpath.normpath(path).startswith(tuple(f"{folder}/" for folder in images.PLAIN_MEDIA_FOLDERS)):
+            raise Http404("No such file.")
         return serve(request, path, document_root=settings.MEDIA_ROOT)
 
     urlpatterns += [path("media/<path:path>", serve_media)]

@@ -81,9 +81,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connections, transaction
 from django.db.models import Count, Max, Q
 from django.db.transaction import Atomic
@@ -140,6 +143,11 @@ SEARCHES = 30  # searches at the end of an example, at most
 
 
 @functools.cache
+def photo_of(word):
+    """The address of the photo an entry written with `word` places (site/photos.py serves it while it is public)."""
+    return f"{settings.MEDIA_URL}uploads/model/{word}_10x10.jpg"
+
+
 def _failure(kind):
     return type(kind, (AssertionError,), {"__module__": __name__})
 
@@ -319,6 +327,7 @@ class ModelEntry:
     instance: Entry | None = None  # the copy an editor loaded last: what a later save writes from
     proposed: set = field(default_factory=set)  # words the journalist proposed that no editor approved: never public
     proposals: dict = field(default_factory=dict)  # proposal pk -> its words, while it may still be decided
+    photo: str = ""  # the word its photo is named after (photo_of): placed by the text it was written with
 
 
 @dataclass
@@ -588,17 +597,24 @@ class LiveModel(RuleBasedStateMachine):
                 entry = Entry.objects.create(
                     post_id=post.pk,
                     headline=f"Update {headline_word}",
-                    body=f"<p>Witnesses in the square report {body_word} this afternoon.</p>",
+                    body=f"<p>Witnesses in the square report {body_word} this afternoon.</p>"
+                    f'<p><img src="{photo_of(body_word)}" alt="The square"></p>',
                     created_by=user,
                 )
                 workflow.record_edit(entry=entry, user=user, created=True)
                 created.append(entry.pk)
 
+        default_storage.save(photo_of(body_word)[len(settings.MEDIA_URL) :], ContentFile(b"the photo's bytes"))
         self._act(f"{author} writes a draft in post {post.pk} ({headline_word} {body_word})", create)
         if not created or not Entry.objects.filter(pk=created[0]).exists():
             return None
         model = ModelEntry(
-            pk=created[0], post=post.pk, author=author, words={headline_word, body_word}, instance=self._fresh(created[0])
+            pk=created[0],
+            post=post.pk,
+            author=author,
+            words={headline_word, body_word},
+            instance=self._fresh(created[0]),
+            photo=body_word,
         )
         self.entries[model.pk] = model
         return model
@@ -1155,6 +1171,17 @@ class LiveModel(RuleBasedStateMachine):
             if polled is not None and not post.public:
                 fail("PollOfAnUnpublishedPost", f"the poll of unpublished post {post.pk} answers")
             self._clean("WordsInThePoll", f"the poll answers from 0 of post {post.pk}", json.dumps(polled), never)
+        # Each entry's photo: answered while the entry is public and its text still places it, never else.
+        bodies = dict(Entry.objects.filter(pk__in=list(self.entries)).values_list("pk", "body"))
+        now = timezone.now()
+        for entry in self.entries.values():
+            photo = photo_of(entry.photo)
+            placed = self._is_public(entry, now) and photo in bodies.get(
+                entry.pk, ""
+            )  # an edit may drop it, a restore bring it back
+            answer = self.public.get(photo).status_code
+            if answer != (200 if placed else 404):
+                fail("PhotoFollowsItsEntry", f"{photo} of entry {entry.pk} ({entry.status}, placed: {placed}) answers {answer}")
         if level < 2:
             return
         column = self.column.slug

@@ -6,6 +6,8 @@ from django.db import migrations, models
 
 def record_placed_photos(apps, schema_editor):
     """Existing entries' photos, as Entry.record_photos writes them for every later save."""
+    # The live rule, deliberately, not a frozen copy: the rows must say what the gate will read
+    # (a rule tightened later would otherwise leave rows recorded by the looser one).
     from liveupdates.images import upload_ids
 
     Entry = apps.get_model("liveupdates", "Entry")
@@ -26,13 +28,20 @@ class Migration(migrations.Migration):
             name="EntryPhoto",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("photo", models.CharField(max_length=200)),
+                ("photo", models.CharField(max_length=200, verbose_name="photo")),
                 (
                     "entry",
-                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="photos", to="liveupdates.entry"),
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="liveupdates.entry",
+                        verbose_name="entry",
+                    ),
                 ),
             ],
             options={
+                "verbose_name": "photo in an entry",
+                "verbose_name_plural": "photos in entries",
                 "constraints": [models.UniqueConstraint(fields=("photo", "entry"), name="entry_photo_unique")],
             },
         ),

@@ -295,7 +295,9 @@ class Entry(Verifiable):  # type: ignore[django-manager-missing]  # taggit's Tag
         The files of an uploaded photo are served only while a public entry places it
         (site/photos.py), so every write of `body` calls this in its transaction: save()
         does, and so do the workflow's UPDATEs that write words (restore, approve an edit,
-        a card taken out). A new entry without photos costs nothing.
+        a card taken out). A new entry without photos costs nothing. Called after the row's
+        UPDATE: the row lock it holds orders two saves of one entry, so the later text's
+        photos are the ones that stay recorded.
         """
         placed = images.upload_ids(self.body)
         if not new:
@@ -383,10 +385,12 @@ class Correction(models.Model):
 class EntryPhoto(models.Model):
     """An uploaded photo (its id, images.upload_id) that an entry's body places; written by Entry.record_photos."""
 
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="photos")
-    photo = models.CharField(max_length=images.PHOTO_ID_MAX)
+    entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="photos")
+    photo = models.CharField(_("photo"), max_length=images.PHOTO_ID_MAX)
 
     class Meta:
+        verbose_name = _("photo in an entry")
+        verbose_name_plural = _("photos in entries")
         constraints = [models.UniqueConstraint(fields=["photo", "entry"], name="entry_photo_unique")]
 
     def __str__(self):

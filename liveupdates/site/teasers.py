@@ -28,6 +28,7 @@ ENTRIES_SHOWN = 3
 
 def latest_entries(post_ids, count=ENTRIES_SHOWN):
     """{post id: its `count` newest public entries}, in one query."""
+    post_ids = list(dict.fromkeys(post_ids))  # once each: UNION ALL would repeat a post's entries
     if not post_ids:
         return {}
     newest = (

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         while made < count:
             size = min(batch, count - made)
             with transaction.atomic():
+                # bulk_create skips Entry.save(): fine, as generated texts place no uploaded photo (no EntryPhoto rows).
                 entries = Entry.objects.bulk_create(
                     Entry(
                         post=live_post,
