@@ -680,3 +680,31 @@ def test_two_proposals_of_one_entry_sent_at_once_leave_exactly_one_waiting(edito
     assert first.error is None and second.error is None, (first.error, second.error)
     states = sorted(EditProposal.objects.filter(entry=entry).values_list("status", flat=True))
     assert states == sorted([ProposalStatus.SUPERSEDED, ProposalStatus.WAITING]), states
+
+
+# --- Photos: two saves of one entry, each placing its own photo -----------------------------------------
+
+
+def test_two_saves_racing_on_one_entry_leave_only_the_winning_texts_photo_public(editor):
+    from liveupdates import images
+    from liveupdates.models import EntryPhoto
+
+    post = LivePostFactory()
+    entry = publish_and_announce(post, editor, headline="Rescuers in Douma", body="<p>Rescuers in Douma.</p>")
+    for run in range(10):
+        mine, theirs = (f"2026/12/{uuid.uuid4().hex}" for _ in range(2))
+        barrier = threading.Barrier(2, timeout=THREAD_TIMEOUT)
+
+        def save(photo, entry_id=entry.pk):
+            copy = Entry.objects.get(pk=entry_id)  # loaded before the other save commits, as two open forms
+            copy.body = f'<p>Rescuers in Douma.</p><p><img src="/media/uploads/{photo}_10x10.jpg" alt="Rescuers"></p>'
+            barrier.wait()
+            if random.random() < 0.5:
+                time.sleep(random.random() / 200)
+            copy.save()
+
+        first, second = run_together(Worker(save, mine), Worker(save, theirs))
+        assert first.error is None and second.error is None, (first.error, second.error)
+        body = Entry.objects.get(pk=entry.pk).body
+        public = set(EntryPhoto.objects.public().filter(photo__in=[mine, theirs]).values_list("photo", flat=True))
+        assert public == images.upload_ids(body), f"run {run}: the text places {images.upload_ids(body)}, readers get {public}"

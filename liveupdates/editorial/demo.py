@@ -404,7 +404,7 @@ PHOTO_ALT = {
 
 def _demo_photo(name):
     # The name carries the size, as for uploads, so the page lists its renditions.
-    path = f"uploads/demo/{name}_960x540.jpg"
+    path = f"{images.UPLOAD_DIR}/demo/{name}_960x540.jpg"
     if not default_storage.exists(path):
         image = Image.new("RGB", (960, 540), (72, 78, 64))
         draw = ImageDraw.Draw(image)

@@ -24,8 +24,6 @@ from django.views.decorators.http import require_POST
 from liveupdates import images
 from liveupdates.editorial import workflow
 
-UPLOAD_DIR = images.UPLOAD_DIR
-
 
 def _reply(request, *, url=None, error=None):
     func_num = request.GET.get("CKEditorFuncNum", "")
@@ -71,7 +69,7 @@ def upload_image(request):
     if upload is None:
         return _reply(request, error=_("No file was received. Choose an image and try again."))
     try:
-        name = images.store(default_storage, f"{UPLOAD_DIR}/{timezone.now():%Y/%m}", upload)
+        name = images.store(default_storage, f"{images.UPLOAD_DIR}/{timezone.now():%Y/%m}", upload)
     except ValidationError as error:
         return _reply(request, error=" ".join(error.messages))
     return _reply(request, url=default_storage.url(name))

@@ -382,8 +382,16 @@ class Correction(models.Model):
         return f"{self.get_kind_display()}: {self.text[:60]}"
 
 
+class EntryPhotoQuerySet(models.QuerySet):
+    def public(self, now=None):
+        """Photos readers may see: those a public entry places (Entry.objects.published())."""
+        return self.filter(entry__in=Entry.objects.published(now).values("pk"))
+
+
 class EntryPhoto(models.Model):
     """An uploaded photo (its id, images.upload_id) that an entry's body places; written by Entry.record_photos."""
+
+    objects = EntryPhotoQuerySet.as_manager()
 
     entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="photos")
     photo = models.CharField(_("photo"), max_length=images.PHOTO_ID_MAX)

@@ -3,10 +3,11 @@
 import hashlib
 import mimetypes
 
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from liveupdates.models import Card, Verification, VerificationMethod
+from liveupdates.site.views import answer_conditionally, public_for
 
 IMAGE_MAX_AGE = 1  # like a page: a withdrawn entry's card image is gone from every cache within seconds
 
@@ -22,14 +23,8 @@ def card_image(request, pk, stamp):
     except OSError as error:
         raise Http404("No such image.") from error
     etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
-    cache_control = f"public, max-age={IMAGE_MAX_AGE}, stale-while-revalidate={IMAGE_MAX_AGE}"
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(data, content_type=mimetypes.guess_type(card.image.name)[0] or "application/octet-stream")
-    response["ETag"] = etag
-    response["Cache-Control"] = cache_control
-    return response
+    content_type = mimetypes.guess_type(card.image.name)[0] or "application/octet-stream"
+    return answer_conditionally(request, etag, public_for(IMAGE_MAX_AGE), lambda: HttpResponse(data, content_type=content_type))
 
 
 def verification(request):

@@ -15,19 +15,15 @@ import hashlib
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
 from liveupdates import images
 from liveupdates.editorial import workflow
-from liveupdates.models import Entry, EntryPhoto
+from liveupdates.models import EntryPhoto
+from liveupdates.site.views import answer_conditionally, public_for
 
 PHOTO_MAX_AGE = 1  # like a page: a withdrawn entry's photo is gone from every cache within seconds
-
-
-def is_public(photo_id):
-    """Whether a public entry places the photo `photo_id` now."""
-    return EntryPhoto.objects.filter(photo=photo_id, entry__in=Entry.objects.published()).exists()
 
 
 @require_safe
@@ -36,22 +32,18 @@ def photo(request, name):
     photo_id = images.upload_id(path)
     if photo_id is None:
         raise Http404("No such image.")
-    if is_public(photo_id):
-        cache_control = f"public, max-age={PHOTO_MAX_AGE}, stale-while-revalidate={PHOTO_MAX_AGE}"
-    elif workflow.can_preview(request.user):
-        cache_control = "private, no-cache"
-    else:
+    public = EntryPhoto.objects.public().filter(photo=photo_id).exists()
+    if not public and not workflow.can_preview(request.user):
         raise Http404("No such image.")
-    # A stored file never changes (a new upload is a new name), so its name is its version.
-    etag = f'"{hashlib.sha256(path.encode()).hexdigest()[:32]}"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponseNotModified()
-    else:
+
+    def respond():
         try:
             file = default_storage.open(path, "rb")
         except (OSError, SuspiciousFileOperation) as error:
             raise Http404("No such image.") from error
-        response = FileResponse(file, content_type=images.UPLOAD_TYPES[path.rsplit(".", 1)[-1]])
-    response["ETag"] = etag
-    response["Cache-Control"] = cache_control
-    return response
+        return FileResponse(file, content_type=images.UPLOAD_TYPES[path.rsplit(".", 1)[-1]])
+
+    # A stored file never changes (a new upload is a new name), so its name is its version. A draft's
+    # or a withdrawn entry's photo goes to newsroom staff only, never into a shared cache.
+    etag = f'"{hashlib.sha256(path.encode()).hexdigest()[:32]}"'
+    return answer_conditionally(request, etag, public_for(PHOTO_MAX_AGE) if public else "private, no-cache", respond)

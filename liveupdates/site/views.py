@@ -131,16 +131,28 @@ def conditional(request, response, max_age):
 
     The ETag is the content's own hash: it changes exactly when the bytes do,
     so no draft, no cache key and nothing but what readers see can move it.
+    """
+    etag = '"' + hashlib.blake2b(response.content, digest_size=12).hexdigest() + '"'
+    return answer_conditionally(request, etag, public_for(max_age), lambda: response)
+
+
+def public_for(max_age):
+    """Cache-Control for what any cache may keep `max_age` seconds.
+
     `stale-while-revalidate=1` lets nginx's micro-cache (and a CDN or browser)
     answer from a copy at most one second past its age while it fetches the
     next one, never longer: an unbounded stale copy would keep withdrawn words
-    on screen (docs/benchmarks.md measures both).
+    (or a withdrawn entry's photo) on screen (docs/benchmarks.md measures both).
     """
-    etag = '"' + hashlib.blake2b(response.content, digest_size=12).hexdigest() + '"'
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-        response = HttpResponseNotModified()
+    return f"public, max-age={max_age}, stale-while-revalidate=1"
+
+
+def answer_conditionally(request, etag, cache_control, respond):
+    """`respond()`, or a 304 when the reader holds `etag` already, with `cache_control`."""
+    held = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
+    response = HttpResponseNotModified() if etag in held else respond()
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}, stale-while-revalidate=1"
+    response["Cache-Control"] = cache_control
     return response
 
 
